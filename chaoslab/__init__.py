@@ -1,0 +1,29 @@
+"""chaoslab: an interactive laboratory for chaotic dynamical systems.
+
+>>> import chaoslab as cl
+>>> s = cl.systems.get("Lorenz")
+>>> x = cl.simulate(s, 1000)          # (1000, 3)
+
+The compute core (systems, integrate) imports no panel, bokeh or torch; those load only
+when the app or the torch backend is used.
+"""
+from importlib import import_module
+
+from . import systems
+from .integrate import DivergenceWarning, SimulationDiverged, simulate
+from .systems import EquationError, UnknownSystemError
+
+__version__ = "0.1.0"
+
+__all__ = ["systems", "simulate", "DivergenceWarning", "SimulationDiverged",
+           "EquationError", "UnknownSystemError", "__version__"]
+
+_LAZY = {"integrate": ".integrate", "cli": ".cli"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        mod = import_module(_LAZY[name], __name__)
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'chaoslab' has no attribute {name!r}")

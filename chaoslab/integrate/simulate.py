@@ -1,0 +1,276 @@
+"""``cl.simulate``: batched trajectories of any system, on numba or torch."""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..systems import get as _get_system
+from ..systems.system import System
+
+__all__ = ["simulate", "SimulationResult", "DivergenceWarning", "SimulationDiverged",
+           "prepare_batch", "METHODS"]
+
+METHODS = ("rk4", "euler", "dopri5")
+BACKENDS = ("numba", "torch")
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Some trajectories of a batch left the bound or became non-finite."""
+
+
+class SimulationDiverged(RuntimeError):
+    """Raised with ``on_diverge="raise"``; ``.result`` holds everything computed."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` returns with ``full_output=True``.
+
+    Attributes
+    ----------
+    x : ndarray or torch.Tensor
+        ``(n_steps, dim)`` for one trajectory, else ``(batch, n_steps, dim)``.
+    t : ndarray
+        The sample times, ``(n_steps,)``.
+    diverged : dict
+        Row -> integration step (counted from the start of the transient, in steps of
+        ``dt``) at which the row was found beyond the bound or non-finite. Its samples from
+        then on are NaN; the other rows are unaffected.
+    n_evaluations : ndarray or None
+        Steps taken per row by the adaptive integrator.
+    """
+
+    x: object
+    t: np.ndarray
+    diverged: dict = field(default_factory=dict)
+    n_evaluations: np.ndarray | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.diverged
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_float(value, name, positive=False):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be positive, got {v}")
+    return v
+
+
+def prepare_batch(system: System, x0=None, params=None):
+    """Per-trajectory states ``(dim, B)`` and parameters ``(n_params, B)``.
+
+    ``x0`` is ``(dim,)`` or ``(B, dim)``; ``params`` is None (the system's values), a
+    dict ``name -> value or (B,) values`` (unnamed parameters keep their value), or an
+    array ``(n_params,)`` / ``(B, n_params)`` in the order of ``system.params``.
+    Returns ``(X, Pm, batched)``.
+    """
+    D, M = system.dim, len(system.params)
+    x = system.x0 if x0 is None else x0
+    try:
+        x = np.array(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{system.name}: x0 must be numbers, got {x0!r}") from None
+    if x.ndim not in (1, 2) or x.shape[-1] != D:
+        raise ValueError(f"{system.name}: x0 must have shape ({D},) or (batch, {D}), "
+                         f"got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        rows = np.unique(np.nonzero(~np.isfinite(x.reshape(-1, D)))[0]).tolist()
+        raise ValueError(f"{system.name}: x0 has non-finite values (rows {rows[:10]})")
+    batched = x.ndim == 2
+    xb = x.reshape(-1, D)
+
+    if params is None:
+        pb = system.param_vector[None, :]
+    elif isinstance(params, dict):
+        cols = []
+        for k in params:
+            if k not in system.params:
+                raise ValueError(f"{system.name} has no parameter {k!r} "
+                                 f"(parameters: {', '.join(system.params) or 'none'})")
+        n = 1
+        for name in system.params:
+            v = np.atleast_1d(np.asarray(params.get(name, system.values[name]), dtype=float))
+            if v.ndim != 1:
+                raise ValueError(f"{system.name}: parameter {name} must be a number or a "
+                                 f"1-D array, got shape {v.shape}")
+            if v.size > 1:
+                if n > 1 and v.size != n:
+                    raise ValueError(f"{system.name}: parameter arrays have different "
+                                     f"lengths ({n} and {v.size})")
+                n = v.size
+            cols.append(v)
+        pb = np.stack([np.broadcast_to(c, (n,)) for c in cols], axis=1) if cols \
+            else np.zeros((n, 0))
+        batched = batched or n > 1
+    else:
+        pb = np.array(params, dtype=float)
+        if pb.ndim not in (1, 2) or pb.shape[-1] != M:
+            raise ValueError(f"{system.name}: params must have shape ({M},) or (batch, {M}) "
+                             f"in the order {list(system.params)}, got {pb.shape}")
+        batched = batched or pb.ndim == 2
+        pb = pb.reshape(-1, M)
+    if not np.all(np.isfinite(pb)):
+        bad = [name for j, name in enumerate(system.params) if not np.all(np.isfinite(pb[:, j]))]
+        raise ValueError(f"{system.name}: parameter(s) {', '.join(bad)} must be finite numbers")
+
+    B = max(xb.shape[0], pb.shape[0])
+    for arr, what in ((xb, "x0"), (pb, "params")):
+        if arr.shape[0] not in (1, B):
+            raise ValueError(f"{system.name}: {what} has {arr.shape[0]} rows but the batch "
+                             f"has {B}: give one row or {B}")
+    X = np.ascontiguousarray(np.broadcast_to(xb, (B, D)).T)
+    Pm = np.ascontiguousarray(np.broadcast_to(pb, (B, M)).T)
+    return X, Pm, batched
+
+
+def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", method="rk4",
+             *, params=None, t0=0.0, substeps=1, rtol=1e-9, atol=1e-12, max_steps=100_000,
+             bound=1e8, on_diverge="warn", full_output=False, dtype=None, device=None):
+    """Integrate a flow (or iterate a map) from one or many initial conditions.
+
+    Parameters
+    ----------
+    system : System or str
+        A catalog name or a :class:`~chaoslab.systems.System`.
+    n_steps : int
+        Number of samples returned, the initial state (after the transient) included.
+    dt : float, optional
+        Time between samples (default: the system's ``dt``; always 1 for maps).
+    x0 : array, optional
+        ``(dim,)`` for one trajectory or ``(batch, dim)``; default the system's ``x0``.
+    transient : int
+        Steps of ``dt`` integrated and discarded before the first sample.
+    backend : {"numba", "torch"}
+        numba: compiled, multi-threaded over the batch, float64, returns numpy.
+        torch: ``dtype`` (float64, float32, bfloat16) and ``device`` (CUDA when present by
+        default), returns a torch tensor.
+    method : {"rk4", "euler", "dopri5"}
+        Fixed-step classical Runge-Kutta (``substeps`` steps per sample), explicit Euler,
+        or adaptive Dormand-Prince 5(4) (Dormand and Prince 1980) with tolerances ``rtol``,
+        ``atol`` and the output on the requested grid. Ignored for maps.
+    params : dict or array, optional
+        Parameter values; arrays give one trajectory per parameter vector (a sweep), see
+        :func:`prepare_batch`.
+    t0 : float
+        Initial time (for non-autonomous flows).
+    bound : float
+        A row whose state exceeds this in absolute value, or is not finite, has diverged.
+    on_diverge : {"warn", "raise", "ignore"}
+        Diverged rows are stopped (NaN from then on) and reported with a
+        :class:`DivergenceWarning` naming the rows and steps; ``"raise"`` raises
+        :class:`SimulationDiverged` carrying the full result; the other rows always finish.
+    full_output : bool
+        Return a :class:`SimulationResult` (trajectory, times, diverged rows).
+
+    Returns
+    -------
+    ndarray or torch.Tensor
+        ``(n_steps, dim)`` for a single ``x0`` and parameter set, else
+        ``(batch, n_steps, dim)``.
+    """
+    system = _get_system(system) if not isinstance(system, System) else system
+    n_steps = _check_int(n_steps, "n_steps", 1)
+    transient = _check_int(transient, "transient", 0)
+    substeps = _check_int(substeps, "substeps", 1)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if on_diverge not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_diverge must be 'warn', 'raise' or 'ignore', got {on_diverge!r}")
+    if system.is_map:
+        if dt not in (None, 1, 1.0):
+            raise ValueError(f"{system.name} is a map: its step is 1, got dt={dt!r}")
+        dt, method, substeps = 1.0, "map", 1
+    else:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        dt = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    t0 = _check_float(t0, "t0")
+    bound = _check_float(bound, "bound", positive=True)
+    rtol = _check_float(rtol, "rtol", positive=True)
+    atol = _check_float(atol, "atol", positive=True)
+    max_steps = _check_int(max_steps, "max_steps", 1)
+    X, Pm, batched = prepare_batch(system, x0, params)
+
+    if backend == "torch":
+        from .torch_backend import simulate_torch
+        x, bad_steps, nsteps = simulate_torch(system, X, Pm, n_steps, dt, transient, method,
+                                              t0=t0, substeps=substeps, bound=bound,
+                                              rtol=rtol, atol=atol, dtype=dtype, device=device)
+    else:
+        if dtype not in (None, "float64", np.float64) or device not in (None, "cpu"):
+            raise ValueError("the numba backend runs in float64 on the CPU; use "
+                             "backend='torch' for other dtypes or devices")
+        x, bad_steps, nsteps = _simulate_numba(system, X, Pm, n_steps, dt, transient, method,
+                                               t0, substeps, bound, rtol, atol, max_steps)
+    times = t0 + (transient + np.arange(n_steps)) * dt
+    diverged = {int(r): int(s) for r, s in enumerate(bad_steps) if s >= 0}
+    if not batched:
+        x = x[0]
+    result = SimulationResult(x=x, t=times, diverged=diverged, n_evaluations=nsteps)
+    if diverged and on_diverge != "ignore":
+        rows = sorted(diverged)
+        shown = ", ".join(f"row {r} at step {diverged[r]}" for r in rows[:8])
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        msg = (f"{system.name}: {len(rows)} of {X.shape[1]} trajectories diverged "
+               f"(|x| > {bound:g} or not finite): {shown}{more}. Their samples from then on "
+               "are NaN; the other rows are complete.")
+        if on_diverge == "raise":
+            raise SimulationDiverged(msg, result)
+        warnings.warn(msg, DivergenceWarning, stacklevel=2)
+    return result if full_output else x
+
+
+def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps, bound,
+                    rtol, atol, max_steps):
+    from . import numba_backend as nb
+
+    B = X.shape[1]
+    bad_steps = np.full(B, -1, dtype=np.int64)
+    nsteps = None
+    t_start = t0
+    if method == "dopri5":
+        if transient:
+            _, X, bad, _ = nb.run_dopri5(system, X, Pm, t0, transient * dt, 2, rtol, atol,
+                                         max_steps, bound)
+            bad_steps[bad >= 0] = transient
+            t_start = t0 + transient * dt
+        out, _, bad, nsteps = nb.run_dopri5(system, X, Pm, t_start, dt, n_steps, rtol, atol,
+                                            max_steps, bound)
+        new = (bad >= 0) & (bad_steps < 0)
+        bad_steps[new] = transient + bad[new]
+        return out, bad_steps, nsteps
+    h = dt / substeps
+    if transient:
+        _, X, bad = nb.run_fixed(system, method, X, Pm, t0, h, 2, transient * substeps, bound)
+        bad_steps[bad >= 0] = transient
+        t_start = t0 + transient * dt
+    out, _, bad = nb.run_fixed(system, method, X, Pm, t_start, h, n_steps, substeps, bound)
+    new = (bad >= 0) & (bad_steps < 0)
+    bad_steps[new] = transient + bad[new]
+    if transient and np.any(bad_steps >= 0):
+        out[bad_steps == transient] = np.nan
+    return out, bad_steps, nsteps

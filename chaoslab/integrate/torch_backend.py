@@ -1,0 +1,171 @@
+"""The torch backend: the same integrators on tensors, any dtype, CPU or CUDA.
+
+torch is imported here, never at chaoslab's top level.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..systems.tape import evaluate
+
+__all__ = ["simulate_torch", "torch_rhs", "resolve_dtype", "default_device"]
+
+_DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
+           "float16": torch.float16}
+
+
+def resolve_dtype(dtype):
+    if dtype is None:
+        return torch.float64
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return _DTYPES[dtype]
+    if dtype is np.float64:
+        return torch.float64
+    if dtype is np.float32:
+        return torch.float32
+    raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {dtype!r}")
+
+
+def default_device():
+    """CUDA when present, else the CPU."""
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def _where_min(a, b):
+    return torch.minimum(torch.as_tensor(a), torch.as_tensor(b))
+
+
+def _where_max(a, b):
+    return torch.maximum(torch.as_tensor(a), torch.as_tensor(b))
+
+
+_OPS = {
+    "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+    "neg": torch.neg, "powi": lambda a, n: a ** n, "pow": torch.pow, "sqrt": torch.sqrt,
+    "const": lambda c: c,
+    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "asin": torch.asin,
+    "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh, "cosh": torch.cosh,
+    "tanh": torch.tanh, "exp": torch.exp, "log": torch.log, "abs": torch.abs,
+    "sign": torch.sign, "heaviside": lambda a: 0.5 + 0.5 * torch.sign(a),
+    "atan2": torch.atan2, "mod": torch.remainder, "min": _where_min, "max": _where_max,
+}
+
+
+def torch_rhs(system):
+    """``f(t, X, P) -> dX`` on tensors: X (B, dim), P (B, n_params), t a float."""
+    tape = system.rhs_tape
+    D, M = system.dim, len(system.params)
+
+    def f(t, X, P):
+        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
+        inputs = [t] + [X[:, i] for i in range(D)] + [P[:, j] for j in range(M)]
+        outs = evaluate(tape, inputs, _OPS)
+        return torch.stack([o if isinstance(o, torch.Tensor) and o.shape == X[:, 0].shape
+                            else torch.broadcast_to(torch.as_tensor(o, dtype=X.dtype,
+                                                                    device=X.device),
+                                                    X[:, 0].shape)
+                            for o in outs], dim=1)
+    return f
+
+
+def _check(X, bound, bad, step):
+    """Mark rows beyond the bound or non-finite; set them to NaN."""
+    ok = torch.isfinite(X).all(dim=1) & (X.abs() < bound).all(dim=1)
+    newly = (~ok) & (bad < 0)
+    if bool(newly.any()):
+        bad[newly] = step
+    if not bool(ok.all()):
+        X = torch.where(ok[:, None], X, torch.full_like(X, float("nan")))
+    return X
+
+
+def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substeps, bound,
+                   rtol, atol, dtype=None, device=None):
+    dtype = resolve_dtype(dtype)
+    device = default_device() if device is None else torch.device(device)
+    f = torch_rhs(system)
+    Xt = torch.as_tensor(np.ascontiguousarray(X.T), dtype=dtype, device=device)
+    Pt = torch.as_tensor(np.ascontiguousarray(Pm.T), dtype=dtype, device=device)
+    B, D = Xt.shape
+    bad = torch.full((B,), -1, dtype=torch.long, device=device)
+    out = torch.empty((B, n_steps, D), dtype=dtype, device=device)
+    h = dt / substeps
+    total = transient + n_steps - 1
+    t = t0
+    Xt = _check(Xt, bound, bad, 0)
+    k = 0
+    if transient == 0:
+        out[:, 0] = Xt
+        k = 1
+    if method == "dopri5":
+        _dopri5(f, Xt, Pt, t0, dt, transient, n_steps, out, bad, bound, rtol, atol)
+        return out, bad.cpu().numpy(), None
+    for step in range(1, total + 1):
+        for _ in range(substeps):
+            if method == "rk4":
+                k1 = f(t, Xt, Pt)
+                k2 = f(t + 0.5 * h, Xt + 0.5 * h * k1, Pt)
+                k3 = f(t + 0.5 * h, Xt + 0.5 * h * k2, Pt)
+                k4 = f(t + h, Xt + h * k3, Pt)
+                Xt = Xt + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+            elif method == "map":
+                Xt = f(t, Xt, Pt)
+            else:
+                Xt = Xt + h * f(t, Xt, Pt)
+            t = t + h
+        Xt = _check(Xt, bound, bad, step)
+        if step >= transient:
+            out[:, step - transient] = Xt
+    return out, bad.cpu().numpy(), None
+
+
+# Dormand-Prince 5(4) tableau (the same as the numba kernel's).
+_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
+_A = ((), (1 / 5,), (3 / 40, 9 / 40), (44 / 45, -56 / 15, 32 / 9),
+      (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+      (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+      (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84))
+_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+
+
+def _dopri5(f, X, P, t0, dt, transient, n_steps, out, bad, bound, rtol, atol):
+    """Adaptive Dormand-Prince 5(4) with one step size for the whole batch.
+
+    The error norm is the largest over the live rows, so every row meets the tolerance;
+    rows that diverged are excluded from the step-size control.
+    """
+    t = t0
+    h = dt
+    targets = t0 + dt * np.arange(1, transient + n_steps)
+    for j, t_end in enumerate(targets, start=1):
+        while t < t_end - 1e-12 * max(1.0, abs(t_end)):
+            hs = min(h, t_end - t)
+            K = [f(t, X, P)]
+            for s in range(1, 7):
+                Y = X + hs * sum(a * k for a, k in zip(_A[s], K) if a != 0.0)
+                K.append(f(t + _C[s] * hs, Y, P))
+            err_vec = hs * sum(e * k for e, k in zip(_E, K) if e != 0.0)
+            scale = atol + rtol * torch.maximum(X.abs(), Y.abs())
+            ratio = (err_vec / scale) ** 2
+            live = torch.isfinite(ratio).all(dim=1)
+            err = float(ratio[live].mean(dim=1).max().sqrt()) if bool(live.any()) else 0.0
+            fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+            if err <= 1.0:
+                t = t + hs
+                X = Y
+                if hs == h:
+                    h = hs * fac
+            else:
+                h = hs * fac
+            if h < 1e-14 * max(1.0, abs(t)):
+                bad[(bad < 0)] = j
+                X = torch.full_like(X, float("nan"))
+                t = t_end
+        t = float(t_end)
+        X = _check(X, bound, bad, j)
+        if j >= transient:
+            out[:, j - transient] = X
+    return X

@@ -1,0 +1,186 @@
+"""The catalog: systems stored as data in ``data/catalog.toml``, built on first use."""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .expressions import EquationError
+from .system import Size, System, make_system
+
+__all__ = ["names", "get", "define", "entries", "search", "UnknownSystemError"]
+
+
+class UnknownSystemError(KeyError):
+    """A system name that is not in the catalog."""
+
+    def __str__(self):  # KeyError quotes its message; show it plainly
+        return str(self.args[0])
+
+
+@lru_cache(maxsize=1)
+def _raw() -> dict:
+    text = resources.files("chaoslab.systems").joinpath("data/catalog.toml").read_text()
+    return tomllib.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict:
+    out = {}
+    for name, entry in _raw().items():
+        for alias in entry.get("aliases", []):
+            out[alias] = name
+    return out
+
+
+def _sized_variables(base: str, n: int) -> tuple:
+    return tuple(f"{base}{i + 1}" for i in range(n))
+
+
+def _build(name: str, entry: dict) -> System:
+    size = None
+    template = None
+    variables = entry.get("variables")
+    equations = entry.get("equations", ())
+    x0 = entry.get("x0")
+    params = entry.get("params", {})
+    if "size" in entry:
+        sz = entry["size"]
+        size = Size(sz["name"], int(sz["value"]), int(sz["min"]), int(sz["max"]))
+        tpl = entry["template"]
+        template = (tpl["variable"], tpl["equation"])
+        variables = _sized_variables(template[0], size.value)
+        equations = (template[1],)
+    sys_ = make_system(
+        name, variables, equations, params, x0, entry.get("dt"), kind=entry.get("kind", "flow"),
+        period=entry.get("period"), citation=entry.get("citation", ""),
+        description=entry.get("description", ""), reference=entry.get("reference"),
+        domain=tuple(tuple(b) for b in entry["domain"]) if "domain" in entry else None,
+        size=size, template=template, notes=entry.get("notes", ""),
+        unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
+        transport=entry.get("transport", False))
+    if size is not None and x0 is None:
+        sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))
+    return sys_
+
+
+def _sized_x0(sys_: System, n: int) -> np.ndarray:
+    """A deterministic start near the uniform state: forcing plus a small ramp."""
+    level = next(iter(sys_.values.values()), 0.0)
+    x0 = level + 0.01 * np.cos(np.arange(n))
+    x0.setflags(write=False)
+    return x0
+
+
+def build_sized(sys_: System, size: Size, values: dict) -> System:
+    """Rebuild a system whose dimension is a parameter with a new size."""
+    base, text = sys_.template
+    variables = _sized_variables(base, size.value)
+    new = replace(sys_, variables=variables, size=size, values=dict(values))
+    # drop the cached derived state of the old size
+    for attr in ("symbols", "exprs", "jacobian_exprs", "_inputs", "rhs_tape",
+                 "jacobian_tape", "structure_key", "latex", "nonautonomous"):
+        new.__dict__.pop(attr, None)
+    return replace(new, x0=_sized_x0(new, size.value))
+
+
+@lru_cache(maxsize=None)
+def _get_default(name: str) -> System:
+    return _build(name, _raw()[name])
+
+
+def _resolve(name) -> str:
+    if isinstance(name, System):
+        return name.name
+    if not isinstance(name, str):
+        raise TypeError(f"a system name must be text, got {type(name).__name__}")
+    raw = _raw()
+    if name in raw:
+        return name
+    if name in _aliases():
+        return _aliases()[name]
+    lower = {k.lower(): k for k in list(raw) + list(_aliases())}
+    if name.lower() in lower:
+        return _resolve(lower[name.lower()])
+    close = difflib.get_close_matches(name, list(raw), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UnknownSystemError(f"unknown system {name!r}.{hint} "
+                             "(chaoslab.systems.names() lists the catalog)")
+
+
+def get(name, **params) -> System:
+    """A catalog system by name (dysts names; case-insensitive), optionally with new values.
+
+    >>> s = get("Lorenz", rho=20)
+    """
+    if isinstance(name, System):
+        return name.with_params(**params) if params else name
+    sys_ = _get_default(_resolve(name))
+    return sys_.with_params(**params) if params else sys_
+
+
+def names(kind: str | None = None, dim: int | None = None, transport: bool | None = None) -> list:
+    """Catalog names, optionally only flows or maps, of one dimension, or transport flows."""
+    if kind is not None and kind not in ("flow", "map"):
+        raise ValueError(f"kind must be 'flow' or 'map', got {kind!r}")
+    out = []
+    for name, entry in _raw().items():
+        if kind is not None and entry.get("kind", "flow") != kind:
+            continue
+        if transport is not None and bool(entry.get("transport", False)) != transport:
+            continue
+        if dim is not None:
+            d = entry["size"]["value"] if "size" in entry else len(entry["variables"])
+            if d != dim:
+                continue
+        out.append(name)
+    return out
+
+
+def entries() -> list:
+    """The catalog's metadata as a list of plain dicts (one per system)."""
+    return [get(n).describe() for n in names()]
+
+
+def search(text: str) -> list:
+    """Names whose name, description or citation contains ``text`` (case-insensitive)."""
+    t = text.lower()
+    out = []
+    for name, entry in _raw().items():
+        hay = " ".join([name, *entry.get("aliases", []), entry.get("description", ""),
+                        entry.get("citation", "")]).lower()
+        if t in hay:
+            out.append(name)
+    return out
+
+
+def define(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
+           **meta) -> System:
+    """A user-defined system, built exactly as catalog ones are.
+
+    Parameters
+    ----------
+    name : str
+    variables : list of str
+        e.g. ``["x", "y", "z"]``.
+    equations : list of str
+        Right-hand sides as text, one per variable: ``dx/dt`` for a flow, ``x_{n+1}`` for a
+        map. Only numbers, the system's symbols, ``t``, ``+ - * / ** ^`` and the functions
+        of :data:`chaoslab.systems.expressions.FUNCTIONS` are accepted.
+    params : dict
+        name -> default value, or ``[default, min, max]``.
+    x0 : sequence of float
+    dt : float
+        Default time step (flows).
+    kind : {"flow", "map"}
+
+    Raises
+    ------
+    EquationError
+        Naming the equation, the column and what is not allowed.
+    """
+    return make_system(name, variables, equations, params, x0, dt, kind=kind, **meta)

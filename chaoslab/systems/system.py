@@ -1,0 +1,350 @@
+"""The :class:`System`: a dynamical system described by data.
+
+A system is its variables, its equations as text, its parameters (default, slider range),
+an initial condition, a time step and metadata. Everything executable (the numba kernel,
+the torch function, the exact Jacobian, the LaTeX) is derived from the equation text by
+:mod:`chaoslab.systems.expressions` and :mod:`chaoslab.systems.tape`.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .expressions import EquationError, check_identifier, parse_constant, parse_expression
+from .tape import build_tape, evaluate
+
+__all__ = ["Param", "Size", "System", "make_system"]
+
+KINDS = ("flow", "map")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter: its default value and the slider range that keeps it meaningful."""
+
+    name: str
+    default: float
+    min: float
+    max: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Size:
+    """The dimension of a system whose size is a parameter (e.g. Lorenz-96's N)."""
+
+    name: str
+    value: int
+    min: int
+    max: int
+
+
+def _as_params(spec, label) -> dict:
+    out = {}
+    for name, v in (spec or {}).items():
+        check_identifier(name, f"{label}: parameter")
+        if isinstance(v, Param):
+            out[name] = v
+            continue
+        if isinstance(v, dict):
+            default = parse_constant(v.get("default"), label=f"{label}: parameter {name}")
+            lo = v.get("min", None)
+            hi = v.get("max", None)
+            desc = v.get("description", "")
+        elif isinstance(v, (list, tuple)):
+            if len(v) != 3:
+                raise EquationError(f"{label}: parameter {name} must be given as "
+                                    "[default, min, max] or a single value")
+            default = parse_constant(v[0], label=f"{label}: parameter {name}")
+            lo, hi, desc = v[1], v[2], ""
+        else:
+            default = parse_constant(v, label=f"{label}: parameter {name}")
+            lo = hi = None
+            desc = ""
+        if lo is None or hi is None:
+            span = abs(default) if default != 0 else 1.0
+            lo, hi = default - span, default + span
+        lo = parse_constant(lo, label=f"{label}: parameter {name} min")
+        hi = parse_constant(hi, label=f"{label}: parameter {name} max")
+        if not lo <= default <= hi:
+            raise EquationError(f"{label}: parameter {name}: default {default} lies outside "
+                                f"its range [{lo}, {hi}]")
+        out[name] = Param(name, default, lo, hi, desc)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class System:
+    """A dynamical system: a flow ``dx/dt = f(x, t)`` or a map ``x_{n+1} = f(x_n)``.
+
+    Build one with :func:`chaoslab.systems.get` (catalog) or
+    :func:`chaoslab.systems.define` (typed equations); do not call this directly.
+
+    Attributes
+    ----------
+    name, kind : str
+        The catalog name and ``"flow"`` or ``"map"``.
+    variables : tuple of str
+    equations : tuple of str
+        Right-hand sides as typed, one per variable.
+    params : dict of str -> Param
+        Parameters with defaults and slider ranges; ``values`` holds the current values.
+    x0 : ndarray
+        Initial condition.
+    dt : float
+        Default time step (1 for maps).
+    period : float
+        Characteristic time (e.g. the dominant oscillation period).
+    """
+
+    name: str
+    kind: str
+    variables: tuple
+    equations: tuple
+    params: dict
+    values: dict
+    x0: np.ndarray
+    dt: float
+    period: float = 1.0
+    citation: str = ""
+    description: str = ""
+    reference: dict = field(default_factory=dict)
+    domain: tuple | None = None
+    size: Size | None = None
+    template: tuple | None = None  # (indexed variable name, equation template) for sized
+    notes: str = ""
+    unbounded: bool = False
+    aux: tuple = ()        # ((name, text), ...): named intermediate expressions
+    transport: bool = False  # a 2-D transport flow (FTLE work); ``domain`` gives its box
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(self.params)
+
+    @property
+    def param_vector(self) -> np.ndarray:
+        return np.array([self.values[p] for p in self.params], dtype=float)
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == "map"
+
+    @cached_property
+    def nonautonomous(self) -> bool:
+        return self._t_symbol in set().union(*(e.free_symbols for e in self.exprs))
+
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
+        return f"<System {self.name!r} ({self.kind}, dim={self.dim}{', ' if vals else ''}{vals})>"
+
+    def with_params(self, **values) -> "System":
+        """A copy with some parameter values changed, e.g. ``s.with_params(rho=20)``.
+
+        For a system whose dimension is a parameter, its size (e.g. ``N=10``) may be
+        changed too; the initial condition is then resized.
+        """
+        new_values = dict(self.values)
+        size = self.size
+        for k, v in values.items():
+            if size is not None and k == size.name:
+                if isinstance(v, bool) or not float(v).is_integer():
+                    raise ValueError(f"{self.name}: {k} must be an integer, got {v!r}")
+                n = int(v)
+                if not size.min <= n <= size.max:
+                    raise ValueError(f"{self.name}: {k} must lie in [{size.min}, {size.max}], "
+                                     f"got {n}")
+                size = replace(size, value=n)
+                continue
+            if k not in self.params:
+                raise ValueError(f"{self.name} has no parameter {k!r} "
+                                 f"(parameters: {', '.join(self.params) or 'none'})")
+            new_values[k] = parse_constant(v, label=f"{self.name}: parameter {k}")
+        if size is self.size:
+            return replace(self, values=new_values)
+        from .catalog import build_sized  # resizing rebuilds the variables and equations
+        return build_sized(self, size, new_values)
+
+    # -------------------------------------------------------------- symbolics
+    @cached_property
+    def _t_symbol(self):
+        return sp.Symbol("t", real=True)
+
+    @cached_property
+    def symbols(self) -> dict:
+        syms = {v: sp.Symbol(v, real=True) for v in self.variables}
+        syms.update({p: sp.Symbol(p, real=True) for p in self.params})
+        if self.kind == "flow":
+            syms["t"] = self._t_symbol
+        return syms
+
+    @cached_property
+    def exprs(self) -> tuple:
+        """The right-hand sides as sympy expressions."""
+        syms = dict(self.symbols)
+        for name, text in self.aux:
+            syms[name] = parse_expression(text, syms, label=f"{self.name}: {name}")
+        out = []
+        lhs = "{}_next" if self.is_map else "d{}/dt"
+        if self.template is not None:
+            base, text = self.template
+            comps = [syms[v] for v in self.variables]
+            for i, v in enumerate(self.variables):
+                out.append(parse_expression(text, syms, label=f"{self.name}: {lhs.format(v)}",
+                                            indexed={base: comps}, index_value=i))
+        else:
+            for v, text in zip(self.variables, self.equations):
+                out.append(parse_expression(text, syms, label=f"{self.name}: {lhs.format(v)}"))
+        return tuple(out)
+
+    @cached_property
+    def jacobian_exprs(self) -> sp.Matrix:
+        """The exact Jacobian d f_i / d x_j as a sympy Matrix."""
+        xs = [self.symbols[v] for v in self.variables]
+        jac = sp.Matrix(self.exprs).jacobian(xs)
+        return jac.applyfunc(_clean_derivative)
+
+    @cached_property
+    def _inputs(self) -> list:
+        syms = self.symbols
+        return ([self._t_symbol] + [syms[v] for v in self.variables]
+                + [syms[p] for p in self.params])
+
+    @cached_property
+    def rhs_tape(self):
+        return build_tape(self.exprs, self._inputs)
+
+    @cached_property
+    def jacobian_tape(self):
+        return build_tape(list(self.jacobian_exprs), self._inputs)
+
+    @cached_property
+    def structure_key(self) -> str:
+        """A hash of what the compiled kernels depend on (not the parameter values)."""
+        h = hashlib.sha256(repr((self.kind, self.dim, len(self.params), self.rhs_tape,
+                                 self.jacobian_tape)).encode())
+        return h.hexdigest()[:20]
+
+    @cached_property
+    def latex(self) -> list:
+        """One LaTeX equation per variable, e.g. ``\\dot{x} = \\sigma (y - x)``."""
+        out = []
+        for v, e in zip(self.variables, self.exprs):
+            s = sp.latex(self.symbols[v])
+            lhs = f"{s}_{{n+1}}" if self.is_map else f"\\dot{{{s}}}"
+            out.append(f"{lhs} = {sp.latex(e)}")
+        return out
+
+    # ------------------------------------------------------------- numerics
+    def _eval(self, tape, x, t, params):
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1:] != (self.dim,):
+            raise ValueError(f"{self.name}: x must have last dimension {self.dim}, "
+                             f"got shape {x.shape}")
+        p = self.param_vector if params is None else np.asarray(params, dtype=float)
+        if p.shape[-1:] != (len(self.params),):
+            raise ValueError(f"{self.name}: params must have last dimension "
+                             f"{len(self.params)}, got shape {p.shape}")
+        inputs = ([np.asarray(t, dtype=float)] + [x[..., i] for i in range(self.dim)]
+                  + [p[..., j] for j in range(len(self.params))])
+        shape = np.broadcast_shapes(*(np.shape(a) for a in inputs))
+        return [np.broadcast_to(np.asarray(o, dtype=float), shape) for o in evaluate(tape, inputs)], shape
+
+    def rhs(self, x, t=0.0, params=None) -> np.ndarray:
+        """The vector field (flow) or the image (map) at ``x`` of shape ``(..., dim)``."""
+        outs, shape = self._eval(self.rhs_tape, x, t, params)
+        return np.stack(outs, axis=-1)
+
+    def jacobian(self, x, t=0.0, params=None) -> np.ndarray:
+        """The exact Jacobian at ``x`` of shape ``(..., dim)``; returns ``(..., dim, dim)``."""
+        outs, shape = self._eval(self.jacobian_tape, x, t, params)
+        d = self.dim
+        return np.stack(outs, axis=-1).reshape(shape + (d, d))
+
+    def describe(self) -> dict:
+        """A plain dict of the metadata (for tables, JSON, the CLI)."""
+        return {
+            "name": self.name, "kind": self.kind, "dim": self.dim,
+            "variables": list(self.variables),
+            "equations": list(self.equations) if self.template is None else [self.template[1]],
+            "params": {k: {"default": p.default, "min": p.min, "max": p.max,
+                           "value": self.values[k]} for k, p in self.params.items()},
+            "x0": [float(v) for v in self.x0], "dt": self.dt, "period": self.period,
+            "citation": self.citation, "description": self.description,
+            "reference": dict(self.reference),
+            **({"size": {"name": self.size.name, "value": self.size.value,
+                         "min": self.size.min, "max": self.size.max}} if self.size else {}),
+            **({"domain": [list(b) for b in self.domain]} if self.domain else {}),
+        }
+
+
+def _clean_derivative(e):
+    """Derivatives of the piecewise functions, taken almost everywhere."""
+    e = e.replace(lambda a: isinstance(a, sp.Derivative) and isinstance(a.expr, sp.Mod),
+                  lambda a: sp.diff(a.expr.args[0], *a.variables))
+    e = e.replace(lambda a: isinstance(a, sp.DiracDelta), lambda a: sp.Integer(0))
+    return e
+
+
+def make_system(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
+                period=None, citation="", description="", reference=None, domain=None,
+                size=None, template=None, notes="", unbounded=False, aux=None,
+                transport=False) -> System:
+    """Validate user or catalog data and build a :class:`System`."""
+    if not isinstance(name, str) or not name.strip():
+        raise EquationError("a system needs a non-empty name")
+    label = name
+    if kind not in KINDS:
+        raise EquationError(f"{label}: kind must be one of {KINDS}, got {kind!r}")
+    variables = tuple(variables)
+    if not variables:
+        raise EquationError(f"{label}: a system needs at least one variable")
+    for v in variables:
+        check_identifier(v, f"{label}: variable")
+    if len(set(variables)) != len(variables):
+        raise EquationError(f"{label}: variable names must be distinct")
+    if isinstance(equations, str):
+        equations = (equations,)
+    equations = tuple(equations)
+    if template is None and len(equations) != len(variables):
+        raise EquationError(f"{label}: {len(variables)} variables need {len(variables)} "
+                            f"equations, got {len(equations)}")
+    params = _as_params(params, label)
+    aux = tuple((check_identifier(k, f"{label}: intermediate"), v)
+                for k, v in dict(aux or {}).items())
+    names = list(variables) + list(params) + [k for k, _ in aux]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise EquationError(f"{label}: names used twice (variables, parameters and "
+                            f"intermediates must differ): {', '.join(dup)}")
+    if kind == "map":
+        dt = 1.0
+    else:
+        dt = parse_constant(0.01 if dt is None else dt, label=f"{label}: dt")
+        if dt <= 0:
+            raise EquationError(f"{label}: dt must be positive, got {dt}")
+    if x0 is None:
+        x0 = np.full(len(variables), 0.1)
+    x0 = np.array([parse_constant(v, label=f"{label}: x0") for v in np.ravel(x0)], dtype=float)
+    if x0.shape != (len(variables),):
+        raise EquationError(f"{label}: x0 needs {len(variables)} values, got {x0.size}")
+    x0.setflags(write=False)
+    period = parse_constant(1.0 if period is None else period, label=f"{label}: period")
+    sys_ = System(name=name, kind=kind, variables=variables, equations=equations,
+                  params=params, values={k: p.default for k, p in params.items()}, x0=x0,
+                  dt=dt, period=period, citation=citation, description=description,
+                  reference=dict(reference or {}), domain=domain, size=size,
+                  template=template, notes=notes, unbounded=unbounded, aux=aux,
+                  transport=bool(transport))
+    sys_.exprs  # parse now: errors surface at definition time, not at first use
+    return sys_
+
