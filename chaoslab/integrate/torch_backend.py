@@ -87,8 +87,8 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
     dtype = resolve_dtype(dtype)
     device = default_device() if device is None else torch.device(device)
     f = torch_rhs(system)
-    Xt = torch.as_tensor(np.ascontiguousarray(X.T), dtype=dtype, device=device)
-    Pt = torch.as_tensor(np.ascontiguousarray(Pm.T), dtype=dtype, device=device)
+    Xt = torch.tensor(np.ascontiguousarray(X.T), dtype=dtype, device=device)
+    Pt = torch.tensor(np.ascontiguousarray(Pm.T), dtype=dtype, device=device)
     B, D = Xt.shape
     bad = torch.full((B,), -1, dtype=torch.long, device=device)
     out = torch.empty((B, n_steps, D), dtype=dtype, device=device)

@@ -134,7 +134,7 @@ class _Converter:
                 if b == 0:
                     self.fail(node, "division by zero")
                 return a / b
-            if isinstance(op, (ast.Pow, ast.BitXor)):
+            if isinstance(op, ast.Pow):
                 if b.is_Number and abs(float(b)) > 64:
                     self.fail(node, "exponents above 64 in magnitude are not allowed")
                 return a ** b
@@ -185,8 +185,11 @@ def _parse_tree(text: str, label: str) -> ast.Expression:
         raise EquationError(f"{label}: the equation is empty")
     if len(text) > MAX_LENGTH:
         raise EquationError(f"{label}: the equation is longer than {MAX_LENGTH} characters")
+    # '^' means a power, as on paper; swapping the token before parsing gives it the
+    # precedence of '**' (Python's '^' binds looser than '+').
+    text = text.strip().replace("^", "**")
     try:
-        return ast.parse(text.strip(), mode="eval")
+        return ast.parse(text, mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
         raise EquationError(f"{label}{col}: malformed equation ({exc.msg}): {text!r}") from None

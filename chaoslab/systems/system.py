@@ -292,6 +292,7 @@ def _clean_derivative(e):
     e = e.replace(lambda a: isinstance(a, sp.Derivative) and isinstance(a.expr, sp.Mod),
                   lambda a: sp.diff(a.expr.args[0], *a.variables))
     e = e.replace(lambda a: isinstance(a, sp.DiracDelta), lambda a: sp.Integer(0))
+    e = e.replace(lambda a: isinstance(a, sp.Subs), lambda a: a.doit())
     return e
 
 
