@@ -126,11 +126,13 @@ def run_fixed(system, method: str, X: np.ndarray, Pm: np.ndarray, t0: float, h: 
     final = np.empty_like(X)
 
     def work(a, b):
-        Xs = np.array(X[:, a:b], order="C")
-        Ps = np.array(Pm[:, a:b], order="C")
-        fn(Xs, Ps, float(t0), float(h), int(n_out), int(stride), out[a:b], float(bound),
-           bad[a:b], BLOCK)
-        final[:, a:b] = Xs
+        for c in range(a, b, BLOCK):
+            d = min(c + BLOCK, b)
+            Xs = np.array(X[:, c:d], order="C")
+            Ps = np.array(Pm[:, c:d], order="C")
+            fn(Xs, Ps, float(t0), float(h), int(n_out), int(stride), out[c:d], float(bound),
+               bad[c:d])
+            final[:, c:d] = Xs
 
     _parallel(work, B)
     return out, final, bad

@@ -17,7 +17,7 @@ from fractions import Fraction as F
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 3
+KERNEL_VERSION = 4
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "np.sin({0})", "cos": "np.cos({0})",
@@ -167,23 +167,23 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str) -> str
         return [f"{s}{_tuple(X)} = {call('t', X)}"]
 
     def fixed_driver(fname, stepper):
+        # One block of trajectories per call (the caller splits the batch): the lane loop
+        # then runs from 0 to B, a form LLVM vectorises across trajectories.
         w("@njit(**_JIT)")
-        w(f"def {fname}(X, Pm, t0, h, n_out, stride, out, bound, bad, block):")
+        w(f"def {fname}(X, Pm, t0, h, n_out, stride, out, bound, bad):")
         w("    B = X.shape[1]")
         w("    hh = 0.5 * h")
         w("    h6 = h / 6.0")
-        w("    for b0 in range(0, B, block):")
-        w("        b1 = min(b0 + block, B)")
-        w("        for k in range(n_out):")
-        w("            if k > 0:")
-        w("                for j in range(stride):")
-        w("                    t = t0 + ((k - 1) * stride + j) * h")
-        w("                    for l in range(b0, b1):")
-        L.extend(load_lane(24))
-        L.extend(stepper(24))
-        L.extend(store_lane(24))
-        w("            for l in range(b0, b1):")
-        L.extend(record(16))
+        w("    for k in range(n_out):")
+        w("        if k > 0:")
+        w("            for j in range(stride):")
+        w("                t = t0 + ((k - 1) * stride + j) * h")
+        w("                for l in range(B):")
+        L.extend(load_lane(20))
+        L.extend(stepper(20))
+        L.extend(store_lane(20))
+        w("        for l in range(B):")
+        L.extend(record(12))
         w("    return 0")
         w("")
 

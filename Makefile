@@ -1,0 +1,48 @@
+# chaoslab: `make app` serves the app, `make test` runs the whole suite.
+# Both create .venv and install everything they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip --disable-pip-version-check
+PORT   ?= 5006
+ADDRESS ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: app test bench browser clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# the app and the core (torch pinned to the CPU build)
+$(VENV)/.app: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e ".[app,torch]"
+	@touch $@
+
+# plus the test tools, notebooks and peers compared in tests
+$(VENV)/.test: $(VENV)/.app pyproject.toml
+	$(PIP) install -q -e ".[app,torch,test,notebook]"
+	@touch $@
+
+$(VENV)/.bench: $(VENV)/.app pyproject.toml
+	$(PIP) install -q -e ".[app,torch,bench]"
+	@touch $@
+
+app: $(VENV)/.app
+	$(VENV)/bin/chaoslab serve --port $(PORT) --address $(ADDRESS)
+
+# headless Chromium for the browser tests (Debian's package; needs root or sudo)
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "no root: browser tests will be skipped"; fi
+
+test: $(VENV)/.test browser
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+bench: $(VENV)/.bench
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache
