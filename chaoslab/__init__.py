@@ -9,13 +9,17 @@ when the app or the torch backend is used.
 """
 from importlib import import_module
 
-from . import systems
+from . import analysis, systems
+from .analysis import (correlation_dimension, ftle_field, kaplan_yorke_dimension,
+                       lyapunov_spectrum, orbit_diagram, poincare_section, power_spectrum)
 from .integrate import DivergenceWarning, SimulationDiverged, simulate
 from .systems import EquationError, UnknownSystemError
 
 __version__ = "0.1.0"
 
-__all__ = ["systems", "simulate", "DivergenceWarning", "SimulationDiverged",
+__all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke_dimension",
+           "ftle_field", "orbit_diagram", "poincare_section", "correlation_dimension",
+           "power_spectrum", "DivergenceWarning", "SimulationDiverged",
            "EquationError", "UnknownSystemError", "__version__"]
 
 _LAZY = {"integrate": ".integrate", "cli": ".cli"}

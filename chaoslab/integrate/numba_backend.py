@@ -78,7 +78,7 @@ def kernels(system):
         if mod is not None:
             return mod
         src = kernel_source(system.rhs_tape, system.jacobian_tape, system.dim,
-                            len(system.params), system.kind)
+                            len(system.params), system.kind, fj_tape=system.rhs_jac_tape)
         digest = hashlib.sha256(src.encode()).hexdigest()[:20]
         path = cache_dir() / f"k_{digest}.py"
         if not path.exists() or path.read_text() != src:

@@ -17,7 +17,7 @@ from fractions import Fraction as F
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 4
+KERNEL_VERSION = 5
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "np.sin({0})", "cos": "np.cos({0})",
@@ -88,8 +88,13 @@ def _f(fr: F) -> str:
     return repr(float(fr))
 
 
-def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str) -> str:
-    """The source of the kernel module for one system structure."""
+def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
+                  fj_tape=None) -> str:
+    """The source of the kernel module for one system structure.
+
+    ``fj_tape`` computes the right-hand side and the Jacobian together (shared
+    subexpressions); it drives the tangent-space kernels of :mod:`chaoslab.analysis`.
+    """
     D, M = dim, n_params
     X = _names("x", D)
     P = _names("p", M)
@@ -193,6 +198,14 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str) -> str
         fixed_driver("rk4", step_rk4)
         fixed_driver("euler", step_euler)
         _dopri_driver(L, X, P, call, record)
+    if fj_tape is not None:
+        body, outs = tape_body(fj_tape, ["t"] + X + P)
+        w("@njit(**_JIT)")
+        w(f"def fj({args}):")
+        L.extend(body)
+        w(f"    return {_tuple(outs)}")
+        w("")
+        _tangent_kernels(L, X, P, outs[D:], kind)
     return "\n".join(L) + "\n"
 
 
@@ -267,5 +280,119 @@ def _dopri_driver(L, X, P, call, record):
     L.extend(record(12))
     w("            dead = bad[l] >= 0")
     w("        nsteps[l] = steps")
+    w("    return 0")
+    w("")
+
+
+def _tangent_kernels(L, X, P, jac_outs, kind):
+    """Benettin's method: the state and K tangent vectors, re-orthonormalised by QR.
+
+    ``lyap`` integrates x' = f(x, t), Q' = J(x, t) Q (flows, RK4) or iterates
+    x -> f(x), Q -> J(x) Q (maps), one trajectory per lane, and every ``renorm`` steps
+    re-orthonormalises Q by modified Gram-Schmidt, adding log |R_cc| to ``logsum[l, c]``.
+    With ``renorm`` larger than ``n_steps`` it returns the plain tangent map (for FTLE).
+    Jacobian entries that are the constant 0 are skipped at print time.
+    """
+    D = len(X)
+    w = L.append
+    # J entry (i, j) is output D*i + j of the Jacobian part; print terms once
+    def jv(r, i, src, c):
+        terms = []
+        for j in range(D):
+            e = jac_outs[D * i + j]
+            if e == "0.0":
+                continue
+            ref = f"{r}[{D + D * i + j}]"
+            if e == "1.0":
+                terms.append(f"{src}[{j}, {c}]")
+            else:
+                terms.append(f"{ref} * {src}[{j}, {c}]")
+        return " + ".join(terms) if terms else "0.0"
+
+    def fjcall(t, xs):
+        return f"fj({', '.join([t] + list(xs) + P)})"
+
+    w("@njit(**_JIT)")
+    w("def lyap(X, Pm, Q, t0, h, n_steps, renorm, logsum, hist, hist_every, bound, bad):")
+    w("    B = X.shape[1]")
+    w("    K = Q.shape[2]")
+    w(f"    A1 = np.empty(({D}, K))")
+    w(f"    A2 = np.empty(({D}, K))")
+    w(f"    A3 = np.empty(({D}, K))")
+    w(f"    A4 = np.empty(({D}, K))")
+    w(f"    Y = np.empty(({D}, K))")
+    w("    hh = 0.5 * h")
+    w("    h6 = h / 6.0")
+    w("    for l in range(B):")
+    for i, x in enumerate(X):
+        w(f"        {x} = X[{i}, l]")
+    for j, p in enumerate(P):
+        w(f"        {p} = Pm[{j}, l]")
+    w("        Qc = Q[l]")
+    w("        nh = 0")
+    w("        for s in range(n_steps):")
+    w("            t = t0 + s * h")
+    if kind == "map":
+        w(f"            r = {fjcall('t', X)}")
+        w("            for c in range(K):")
+        for i in range(D):
+            w(f"                A1[{i}, c] = {jv('r', i, 'Qc', 'c')}")
+        w("                for i in range(" + str(D) + "):")
+        w("                    Qc[i, c] = A1[i, c]")
+        w(f"            {_tuple(X)} = {_tuple(f'r[{i}]' for i in range(D))}")
+    else:
+        stages = [("t", X, "Qc", "A1"), ("t + hh", None, "Y", "A2"), ("t + hh", None, "Y", "A3"),
+                  ("t + h", None, "Y", "A4")]
+        for n, (tt, _, src, dst) in enumerate(stages):
+            if n == 0:
+                xs = X
+            else:
+                fac = "h" if n == 3 else "hh"
+                xs = [f"{x} + {fac} * r{n - 1}_{i}" for i, x in enumerate(X)]
+            w(f"            r = {fjcall(tt, xs)}")
+            for i in range(D):
+                w(f"            r{n}_{i} = r[{i}]")
+            w("            for c in range(K):")
+            for i in range(D):
+                w(f"                {dst}[{i}, c] = {jv('r', i, src, 'c')}")
+            if n < 3:
+                fac = "h" if n == 2 else "hh"
+                for i in range(D):
+                    w(f"                Y[{i}, c] = Qc[{i}, c] + {fac} * {dst}[{i}, c]")
+        w("            for c in range(K):")
+        for i in range(D):
+            w(f"                Qc[{i}, c] += h6 * (A1[{i}, c] + 2.0 * A2[{i}, c] + "
+              f"2.0 * A3[{i}, c] + A4[{i}, c])")
+        for i, x in enumerate(X):
+            w(f"            {x} = {x} + h6 * (r0_{i} + 2.0 * r1_{i} + 2.0 * r2_{i} + r3_{i})")
+    cond = " and ".join(f"abs({x}) < bound" for x in X)
+    w(f"            if not ({cond}):")
+    w("                bad[l] = s")
+    w("                break")
+    w("            if (s + 1) % renorm == 0:")
+    w("                for c in range(K):")
+    w("                    for c2 in range(c):")
+    w("                        dot = 0.0")
+    w(f"                        for i in range({D}):")
+    w("                            dot += Qc[i, c] * Qc[i, c2]")
+    w(f"                        for i in range({D}):")
+    w("                            Qc[i, c] -= dot * Qc[i, c2]")
+    w("                    nrm = 0.0")
+    w(f"                    for i in range({D}):")
+    w("                        nrm += Qc[i, c] * Qc[i, c]")
+    w("                    nrm = np.sqrt(nrm)")
+    w("                    if not (nrm > 0.0 and nrm < np.inf):")
+    w("                        bad[l] = s")
+    w("                    logsum[l, c] += np.log(nrm)")
+    w(f"                    for i in range({D}):")
+    w("                        Qc[i, c] /= nrm")
+    w("                if bad[l] >= 0:")
+    w("                    break")
+    w("            if hist_every > 0 and (s + 1) % hist_every == 0 and nh < hist.shape[1]:")
+    w("                for c in range(K):")
+    w("                    hist[l, nh, c] = logsum[l, c]")
+    w("                nh += 1")
+    for i, x in enumerate(X):
+        w(f"        X[{i}, l] = {x}")
     w("    return 0")
     w("")

@@ -142,8 +142,8 @@ def prepare_batch(system: System, x0=None, params=None):
         if arr.shape[0] not in (1, B):
             raise ValueError(f"{system.name}: {what} has {arr.shape[0]} rows but the batch "
                              f"has {B}: give one row or {B}")
-    X = np.ascontiguousarray(np.broadcast_to(xb, (B, D)).T)
-    Pm = np.ascontiguousarray(np.broadcast_to(pb, (B, M)).T)
+    X = np.array(np.broadcast_to(xb, (B, D)).T, order="C")
+    Pm = np.array(np.broadcast_to(pb, (B, M)).T, order="C")
     return X, Pm, batched
 
 

@@ -83,7 +83,7 @@ def build_sized(sys_: System, size: Size, values: dict) -> System:
     new = replace(sys_, variables=variables, size=size, values=dict(values))
     # drop the cached derived state of the old size
     for attr in ("symbols", "exprs", "jacobian_exprs", "_inputs", "rhs_tape",
-                 "jacobian_tape", "structure_key", "latex", "nonautonomous"):
+                 "jacobian_tape", "rhs_jac_tape", "structure_key", "latex", "nonautonomous"):
         new.__dict__.pop(attr, None)
     return replace(new, x0=_sized_x0(new, size.value))
 

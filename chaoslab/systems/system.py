@@ -228,6 +228,11 @@ class System:
         return build_tape(list(self.jacobian_exprs), self._inputs)
 
     @cached_property
+    def rhs_jac_tape(self):
+        """The right-hand side and the Jacobian (row-major) with shared subexpressions."""
+        return build_tape(list(self.exprs) + list(self.jacobian_exprs), self._inputs)
+
+    @cached_property
     def structure_key(self) -> str:
         """A hash of what the compiled kernels depend on (not the parameter values)."""
         h = hashlib.sha256(repr((self.kind, self.dim, len(self.params), self.rhs_tape,

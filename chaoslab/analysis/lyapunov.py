@@ -1,0 +1,252 @@
+"""Lyapunov spectra by Benettin's method on the exact tangent dynamics.
+
+References
+----------
+Benettin, G., Galgani, L., Giorgilli, A. and Strelcyn, J.-M. (1980). Lyapunov
+characteristic exponents for smooth dynamical systems and for Hamiltonian systems; a method
+for computing all of them. Meccanica 15, 9-30.
+Kaplan, J. L. and Yorke, J. A. (1979). Chaotic behavior of multidimensional difference
+equations. Lecture Notes in Mathematics 730, 204-227.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..integrate.simulate import DivergenceWarning, _check_float, _check_int, prepare_batch
+from ..systems import get as _get_system
+from ..systems.system import System
+
+__all__ = ["lyapunov_spectrum", "LyapunovResult", "kaplan_yorke_dimension",
+           "tangent_map"]
+
+
+@dataclass
+class LyapunovResult:
+    """What :func:`lyapunov_spectrum` returns with ``return_history=True``.
+
+    Attributes
+    ----------
+    exponents : ndarray
+        ``(k,)`` or ``(batch, k)``, largest first, per unit time (per iteration for maps).
+    times : ndarray
+        ``(n_hist,)`` times of the running estimates (after the transient).
+    history : ndarray
+        ``(n_hist, k)`` or ``(batch, n_hist, k)``: the running estimates, for a
+        convergence plot.
+    diverged : dict
+        Row -> step for rows whose trajectory left the bound; their exponents are NaN.
+    """
+
+    exponents: np.ndarray
+    times: np.ndarray
+    history: np.ndarray
+    diverged: dict
+
+
+def _defaults(system: System, T, dt, transient):
+    if system.is_map:
+        dt = 1.0
+        n = 1_000_000 if T is None else _check_int(T, "T (iterations)", 1)
+        tr = 1_000 if transient is None else _check_int(transient, "transient", 0)
+        return dt, n, tr
+    dt = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    if T is None:  # 10,000 periods, at most 3 million steps
+        T = min(10_000.0 * system.period, 3e6 * dt)
+    T = _check_float(T, "T", positive=True)
+    transient = 20.0 * system.period if transient is None else _check_float(transient,
+                                                                           "transient")
+    if transient < 0:
+        raise ValueError(f"transient must be >= 0, got {transient}")
+    return dt, max(1, int(round(T / dt))), int(round(transient / dt))
+
+
+def _run_lyap(system, X, Pm, Q, t0, h, n_steps, renorm, hist_every, n_hist, bound):
+    from ..integrate import numba_backend as nb
+
+    mod = nb.kernels(system)
+    D, B = X.shape
+    K = Q.shape[2]
+    logsum = np.zeros((B, K))
+    hist = np.full((B, max(n_hist, 1), K), np.nan)
+    bad = np.full(B, -1, dtype=np.int64)
+
+    def work(a, b):
+        Xs = np.array(X[:, a:b], order="C")
+        mod.lyap(Xs, np.array(Pm[:, a:b], order="C"), Q[a:b], float(t0), float(h),
+                 int(n_steps), int(renorm), logsum[a:b], hist[a:b], int(hist_every),
+                 float(bound), bad[a:b])
+        X[:, a:b] = Xs
+
+    # one trajectory per lane: split the batch over the threads row by row
+    slabs = np.array_split(np.arange(B), min(B, nb.n_threads()))
+    slabs = [(int(s[0]), int(s[-1]) + 1) for s in slabs if len(s)]
+    if len(slabs) == 1:
+        work(*slabs[0])
+    else:
+        list(nb._pool().map(lambda ab: work(*ab), slabs))
+    return logsum, hist, bad, X
+
+
+def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=None, x0=None,
+                      params=None, t0=0.0, renorm=None, return_history=False, n_history=200,
+                      backend="numba", bound=1e8, seed=0):
+    """The Lyapunov spectrum of a flow or a map, by Benettin's QR method.
+
+    The state and ``k`` tangent vectors are integrated together on the exact Jacobian
+    (RK4 for flows, the map itself for maps); every ``renorm`` steps the tangent vectors
+    are re-orthonormalised (modified Gram-Schmidt) and the logarithms of the stretching
+    factors accumulated. Exponents are averages of those logarithms over the run.
+
+    Parameters
+    ----------
+    system : System or str
+    n_exponents : int, optional
+        How many exponents (the largest ``k``); default all ``dim``.
+    T : float, optional
+        Integration time after the transient (flows; default 10,000 characteristic
+        periods, at most 3 million steps: Lorenz's largest exponent to about 0.2%), or the number of iterations
+        (maps; default 10^6). For a single system the run is split over the cores: each
+        core follows its own nearby start for ``T / cores`` and the logarithms are pooled,
+        which is the same time average.
+    dt : float, optional
+        RK4 step (default the system's ``dt``).
+    transient : float, optional
+        Time (flows; default 20 periods) or iterations (maps; default 1,000) run first
+        and discarded, also used to align the tangent vectors.
+    x0, params :
+        As in :func:`chaoslab.simulate`; a batch of initial conditions or of parameter
+        sets (an exponent-versus-parameter curve is one call).
+    renorm : int, optional
+        Steps between re-orthonormalisations (default: 1 for maps, 10 for flows).
+    return_history : bool
+        Also return the running estimates (a :class:`LyapunovResult`).
+    backend : {"numba", "torch"}
+    bound : float
+        Rows whose state leaves ``|x| < bound`` (or becomes non-finite) are reported with a
+        :class:`~chaoslab.DivergenceWarning` and given NaN exponents; the others finish.
+
+    Returns
+    -------
+    ndarray
+        ``(k,)`` exponents, largest first, per unit time (per iteration for maps); or
+        ``(batch, k)`` for a batch.
+    """
+    system = _get_system(system) if not isinstance(system, System) else system
+    D = system.dim
+    k = D if n_exponents is None else _check_int(n_exponents, "n_exponents", 1)
+    if k > D:
+        raise ValueError(f"{system.name} has {D} exponents, asked for {k}")
+    h, n_steps, n_tr = _defaults(system, T, dt, transient)
+    renorm = (1 if system.is_map else 10) if renorm is None else _check_int(renorm, "renorm", 1)
+    bound = _check_float(bound, "bound", positive=True)
+    X, Pm, batched = prepare_batch(system, x0, params)
+    rng = np.random.default_rng(seed)
+    split = 1
+    if not batched and backend == "numba":
+        from ..integrate.numba_backend import n_threads
+        split = max(1, min(n_threads(), n_steps // max(1, 50 * renorm)))
+        if split > 1:
+            scale = np.maximum(np.abs(X[:, 0]), 1.0)
+            X = X[:, 0:1] + 1e-6 * scale[:, None] * rng.normal(size=(D, split))
+            Pm = np.repeat(Pm, split, axis=1)
+            n_steps = -(-n_steps // split)
+    B = X.shape[1]
+    Q0, _ = np.linalg.qr(rng.normal(size=(D, k)))
+    Q = np.array(np.broadcast_to(Q0, (B, D, k)), order="C")
+    n_hist = min(n_history, n_steps) if return_history else 0
+    hist_every = max(1, n_steps // n_hist) if n_hist else 0
+
+    if backend == "torch":
+        from .lyapunov_torch import lyapunov_torch
+        logsum, hist, bad = lyapunov_torch(system, X, Pm, Q, t0, h, n_tr, n_steps, renorm,
+                                           hist_every, n_hist, bound)
+    elif backend == "numba":
+        bad = np.full(B, -1, dtype=np.int64)
+        if n_tr:
+            _, _, bad_tr, X = _run_lyap(system, X, Pm, Q, t0, h, n_tr, renorm, 0, 0, bound)
+            bad = np.where(bad_tr >= 0, bad_tr, bad)
+
+        logsum, hist, bad_run, X = _run_lyap(system, X, Pm, Q, t0 + n_tr * h, h, n_steps,
+                                             renorm, hist_every, n_hist, bound)
+        bad = np.where((bad < 0) & (bad_run >= 0), n_tr + bad_run, bad)
+    else:
+        raise ValueError(f"backend must be 'numba' or 'torch', got {backend!r}")
+
+    # whole renormalisation intervals only: the tail after the last QR is not counted
+    n_counted = (n_steps // renorm) * renorm
+    if split > 1:  # pool the pieces of one run
+        dead = bad >= 0
+        logsum = logsum.sum(axis=0, keepdims=True) / split
+        hist = np.nanmean(hist, axis=0, keepdims=True) if n_hist else hist[:1]
+        bad = np.array([bad[dead].min() if dead.any() else -1])
+        B = 1
+    exps = logsum / (n_counted * h)
+    diverged = {int(r): int(s) for r, s in enumerate(bad) if s >= 0}
+    if diverged:
+        exps[list(diverged)] = np.nan
+        rows = sorted(diverged)
+        warnings.warn(f"{system.name}: {len(rows)} of {B} rows diverged (rows {rows[:10]}"
+                      f"{' ...' if len(rows) > 10 else ''}); their exponents are NaN",
+                      DivergenceWarning, stacklevel=2)
+    if not batched:
+        exps = exps[0]
+    if not return_history:
+        return exps
+    steps = hist_every * np.arange(1, n_hist + 1)
+    counted = (steps // renorm) * renorm
+    with np.errstate(invalid="ignore", divide="ignore"):
+        running = hist[:, :n_hist] / (np.maximum(counted, 1)[None, :, None] * h)
+    times = steps * h
+    if diverged:
+        running[list(diverged)] = np.nan
+    if not batched:
+        running = running[0]
+    return LyapunovResult(exps, times, running, diverged)
+
+
+def kaplan_yorke_dimension(exponents) -> float:
+    """The Kaplan-Yorke (Lyapunov) dimension ``j + sum_{i<=j} l_i / |l_{j+1}|``.
+
+    ``j`` is the largest index for which the sum of the ``j`` largest exponents is
+    non-negative. Works on the last axis of a batch too.
+    """
+    lam = np.sort(np.asarray(exponents, dtype=float), axis=-1)[..., ::-1]
+    if lam.ndim > 1:
+        return np.array([kaplan_yorke_dimension(row) for row in lam.reshape(-1, lam.shape[-1])]
+                        ).reshape(lam.shape[:-1])
+    if np.any(np.isnan(lam)):
+        return math.nan
+    c = np.cumsum(lam)
+    if c[0] < 0:
+        return 0.0
+    j = int(np.nonzero(c >= 0)[0][-1]) + 1
+    if j == len(lam):
+        return float(len(lam))
+    return j + c[j - 1] / abs(lam[j])
+
+
+def tangent_map(system, x0, T, *, dt=None, t0=0.0, columns=None, params=None, bound=1e8):
+    """The flow map's gradient ``d x(t0 + T) / d x(t0)`` applied to ``columns``.
+
+    Integrates the variational equation with RK4 alongside the trajectory (negative ``T``
+    integrates backwards). ``x0`` is ``(batch, dim)``; ``columns`` is ``(dim, k)`` (default
+    the identity). Returns ``(phi, final_states, diverged_rows)`` with ``phi`` of shape
+    ``(batch, dim, k)``.
+    """
+    system = _get_system(system) if not isinstance(system, System) else system
+    if system.is_map:
+        raise ValueError("tangent_map integrates flows; iterate a map's Jacobian instead")
+    T = _check_float(T, "T")
+    h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    n = max(1, int(math.ceil(abs(T) / h)))
+    h = T / n
+    X, Pm, _ = prepare_batch(system, x0, params)
+    B = X.shape[1]
+    cols = np.eye(system.dim) if columns is None else np.asarray(columns, dtype=float)
+    Q = np.array(np.broadcast_to(cols, (B,) + cols.shape), order="C")
+    _, _, bad, Xf = _run_lyap(system, X, Pm, Q, t0, h, n, n + 1, 0, 0, bound)
+    return Q, Xf.T, bad

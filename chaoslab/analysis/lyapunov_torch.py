@@ -1,0 +1,69 @@
+"""Benettin's method on tensors (CPU or CUDA): the torch backend of lyapunov_spectrum."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..integrate.torch_backend import _OPS, default_device, torch_rhs
+from ..systems.tape import evaluate
+
+
+def _torch_jac(system):
+    tape = system.jacobian_tape
+    D, M = system.dim, len(system.params)
+
+    def jac(t, X, P):
+        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
+        inputs = [t] + [X[:, i] for i in range(D)] + [P[:, j] for j in range(M)]
+        outs = [o if isinstance(o, torch.Tensor) and o.shape == X[:, 0].shape
+                else torch.full_like(X[:, 0], float(o)) for o in evaluate(tape, inputs, _OPS)]
+        return torch.stack(outs, dim=1).reshape(X.shape[0], D, D)
+    return jac
+
+
+def lyapunov_torch(system, X, Pm, Q, t0, h, n_tr, n_steps, renorm, hist_every, n_hist, bound,
+                   dtype=torch.float64, device=None):
+    device = default_device() if device is None else torch.device(device)
+    f = torch_rhs(system)
+    J = _torch_jac(system)
+    x = torch.tensor(np.ascontiguousarray(X.T), dtype=dtype, device=device)
+    P = torch.tensor(np.ascontiguousarray(Pm.T), dtype=dtype, device=device)
+    q = torch.tensor(Q, dtype=dtype, device=device)
+    B, K = x.shape[0], q.shape[2]
+    logsum = torch.zeros((B, K), dtype=dtype, device=device)
+    hist = torch.full((B, max(n_hist, 1), K), float("nan"), dtype=dtype, device=device)
+    bad = torch.full((B,), -1, dtype=torch.long, device=device)
+    nh = 0
+    t = t0
+    for s in range(n_tr + n_steps):
+        if system.is_map:
+            q = J(t, x, P) @ q
+            x = f(t, x, P)
+        else:
+            k1, j1 = f(t, x, P), J(t, x, P)
+            a1 = j1 @ q
+            x2 = x + 0.5 * h * k1
+            k2, a2 = f(t + 0.5 * h, x2, P), J(t + 0.5 * h, x2, P) @ (q + 0.5 * h * a1)
+            x3 = x + 0.5 * h * k2
+            k3, a3 = f(t + 0.5 * h, x3, P), J(t + 0.5 * h, x3, P) @ (q + 0.5 * h * a2)
+            x4 = x + h * k3
+            k4, a4 = f(t + h, x4, P), J(t + h, x4, P) @ (q + h * a3)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            q = q + h / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+        t = t + h
+        ok = torch.isfinite(x).all(dim=1) & (x.abs() < bound).all(dim=1)
+        newly = (~ok) & (bad < 0)
+        if bool(newly.any()):
+            bad[newly] = s
+            x = torch.where(ok[:, None], x, torch.zeros_like(x))
+        step = s - n_tr
+        if (step + 1) % renorm == 0 or (s < n_tr and (s + 1) % renorm == 0):
+            qq, r = torch.linalg.qr(q)
+            d = torch.diagonal(r, dim1=1, dim2=2)
+            q = qq * torch.sign(d)[:, None, :]
+            if step >= 0:
+                logsum = logsum + torch.log(d.abs())
+        if step >= 0 and hist_every and (step + 1) % hist_every == 0 and nh < n_hist:
+            hist[:, nh] = logsum
+            nh += 1
+    return logsum.cpu().numpy(), hist.cpu().numpy(), bad.cpu().numpy()

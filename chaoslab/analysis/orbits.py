@@ -1,0 +1,262 @@
+"""Orbit (bifurcation) diagrams, Poincare sections, correlation dimension, power spectra."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ..integrate.simulate import DivergenceWarning, _check_float, _check_int, simulate
+from ..systems import get as _get_system
+from ..systems.system import System
+
+__all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
+           "correlation_dimension", "correlation_sum", "power_spectrum"]
+
+
+def _system(s):
+    return _get_system(s) if not isinstance(s, System) else s
+
+
+def _variable_index(system, variable):
+    if isinstance(variable, str):
+        if variable not in system.variables:
+            raise ValueError(f"{system.name} has no variable {variable!r} "
+                             f"(variables: {', '.join(system.variables)})")
+        return system.variables.index(variable)
+    i = _check_int(variable, "variable", 0)
+    if i >= system.dim:
+        raise ValueError(f"variable index {i} out of range for {system.name} (dim {system.dim})")
+    return i
+
+
+def local_maxima(series):
+    """Values of the strict local maxima of a 1-D series, refined by a parabola through
+    each maximum and its two neighbours."""
+    s = np.asarray(series, dtype=float)
+    if len(s) < 3:
+        return np.empty(0)
+    a, b, c = s[:-2], s[1:-1], s[2:]
+    idx = np.nonzero((b > a) & (b >= c))[0]
+    a, b, c = a[idx], b[idx], c[idx]
+    den = a - 2 * b + c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(den != 0, 0.5 * (a - c) / den, 0.0)
+    return b - 0.25 * (a - c) * shift
+
+
+def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, variable=0,
+                  continuation=False, x0=None, dt=None, params=None):
+    """The asymptotic states of a system as one parameter varies.
+
+    Maps: the last ``n_keep`` iterates of ``variable`` after ``n_transient`` iterations.
+    Flows: the local maxima of ``variable`` over the last ``n_keep`` steps (the classic
+    peak-to-peak orbit diagram of a flow).
+
+    All parameter values run as one batch, each from ``x0``; with ``continuation=True``
+    each value instead starts from the previous value's final state (follows one branch
+    through a hysteresis loop, as a slow sweep would).
+
+    Returns
+    -------
+    values : ndarray ``(n,)``
+    points : ndarray ``(n, m)``
+        The kept states (maps) or maxima (flows), NaN-padded; rows whose trajectory
+        diverged are all NaN (with a :class:`~chaoslab.DivergenceWarning`).
+    """
+    system = _system(system)
+    if parameter not in system.params:
+        raise ValueError(f"{system.name} has no parameter {parameter!r} "
+                         f"(parameters: {', '.join(system.params) or 'none'})")
+    values = np.asarray(values, dtype=float).ravel()
+    if not len(values) or not np.all(np.isfinite(values)):
+        raise ValueError("values must be a non-empty array of finite numbers")
+    iv = _variable_index(system, variable)
+    if system.is_map:
+        n_transient = 1000 if n_transient is None else _check_int(n_transient, "n_transient", 0)
+        n_keep = 200 if n_keep is None else _check_int(n_keep, "n_keep", 1)
+    else:
+        h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+        per = max(1, int(round(system.period / h)))
+        n_transient = 100 * per if n_transient is None else _check_int(n_transient,
+                                                                         "n_transient", 0)
+        n_keep = 100 * per if n_keep is None else _check_int(n_keep, "n_keep", 3)
+    base = dict(system.values)
+    base.update(params or {})
+
+    def run(vals, start, transient):
+        p = dict(base)
+        p[parameter] = vals
+        return simulate(system, n_keep, dt=dt, x0=start, transient=transient,
+                        params=p, on_diverge="ignore", full_output=True)
+
+    if continuation:
+        start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
+        traj, dead = [], []
+        for v in values:
+            r = run(np.array([v]), start[None, :], n_transient)
+            traj.append(r.x[0])
+            ok = not r.diverged
+            dead.append(not ok)
+            if ok:
+                start = r.x[0, -1]
+        X = np.stack(traj)
+        dead = np.array(dead)
+    else:
+        start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
+        r = run(values, np.broadcast_to(start, (len(values), system.dim)), n_transient)
+        X = r.x
+        dead = np.zeros(len(values), bool)
+        dead[list(r.diverged)] = True
+    if dead.any():
+        warnings.warn(f"{system.name}: {int(dead.sum())} of {len(values)} parameter values "
+                      "diverged; their rows are NaN", DivergenceWarning, stacklevel=2)
+    if system.is_map:
+        pts = X[:, :, iv].copy()
+        pts[dead] = np.nan
+        return values, pts
+    rows = [local_maxima(X[k, :, iv]) if not dead[k] else np.empty(0)
+            for k in range(len(values))]
+    m = max([len(r) for r in rows] + [1])
+    pts = np.full((len(values), m), np.nan)
+    for k, row in enumerate(rows):
+        pts[k, :len(row)] = row
+    return values, pts
+
+
+def section_crossings(system, x, t, variable, value, direction=1, params=None):
+    """Points where a sampled trajectory crosses ``x[variable] = value``.
+
+    Each crossing is located by cubic Hermite interpolation between the two bracketing
+    samples, using the vector field there as the derivative (fourth-order accurate with an
+    RK4 trajectory), then refined by bisection on the cubic.
+    """
+    system = _system(system)
+    iv = _variable_index(system, variable)
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    s = x[:, iv] - value
+    if direction > 0:
+        idx = np.nonzero((s[:-1] < 0) & (s[1:] >= 0))[0]
+    elif direction < 0:
+        idx = np.nonzero((s[:-1] > 0) & (s[1:] <= 0))[0]
+    else:
+        idx = np.nonzero(np.sign(s[:-1]) * np.sign(s[1:]) < 0)[0]
+    if not len(idx):
+        return np.empty((0, system.dim)), np.empty(0)
+    x0, x1 = x[idx], x[idx + 1]
+    t0, t1 = t[idx], t[idx + 1]
+    h = (t1 - t0)[:, None]
+    f0 = system.rhs(x0, t=t0, params=params)
+    f1 = system.rhs(x1, t=t1, params=params)
+
+    def hermite(u):
+        u = u[:, None]
+        h00 = 2 * u ** 3 - 3 * u ** 2 + 1
+        h10 = u ** 3 - 2 * u ** 2 + u
+        h01 = -2 * u ** 3 + 3 * u ** 2
+        h11 = u ** 3 - u ** 2
+        return h00 * x0 + h10 * h * f0 + h01 * x1 + h11 * h * f1
+
+    lo = np.zeros(len(idx))
+    hi = np.ones(len(idx))
+    s_lo = s[idx]
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        sm = hermite(mid)[:, iv] - value
+        left = np.sign(sm) == np.sign(s_lo)
+        lo = np.where(left, mid, lo)
+        hi = np.where(left, hi, mid)
+        s_lo = np.where(left, sm, s_lo)
+    u = 0.5 * (lo + hi)
+    return hermite(u), t0 + u * (t1 - t0)
+
+
+def poincare_section(system, variable, value, *, direction=1, n_steps=None, dt=None,
+                     transient=None, x0=None, params=None):
+    """Crossings of the hyperplane ``variable = value`` by a trajectory of a flow.
+
+    Returns ``(points, times)``: ``points`` is ``(n, dim)`` (the fixed coordinate equals
+    ``value`` up to rounding). ``direction`` +1 keeps upward crossings, -1 downward, 0
+    both.
+    """
+    system = _system(system)
+    if system.is_map:
+        raise ValueError("a Poincare section is taken of a flow; a map is its own section")
+    _check_float(value, "value")
+    h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    per = max(1, int(round(system.period / h)))
+    n_steps = 500 * per if n_steps is None else _check_int(n_steps, "n_steps", 2)
+    transient = 20 * per if transient is None else _check_int(transient, "transient", 0)
+    p = None if params is None else {**system.values, **params}
+    r = simulate(system, n_steps, dt=h, x0=x0, transient=transient, params=p,
+                 full_output=True, on_diverge="warn")
+    x, t = r.x, r.t
+    if r.diverged:
+        good = np.all(np.isfinite(x), axis=1)
+        x, t = x[good], t[good]
+    pv = None if params is None else [p[k] for k in system.params]
+    return section_crossings(system, x, t, variable, value, direction, params=pv)
+
+
+def correlation_sum(points, radii, *, max_points=4000, seed=0):
+    """The Grassberger-Procaccia correlation sum C(r): the fraction of pairs of points
+    closer than r (a random subset of ``max_points`` points is used)."""
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim == 1:
+        pts = pts[:, None]
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts) > max_points:
+        pts = pts[np.random.default_rng(seed).choice(len(pts), max_points, replace=False)]
+    n = len(pts)
+    if n < 10:
+        raise ValueError("the correlation sum needs at least 10 finite points")
+    tree = cKDTree(pts)
+    radii = np.asarray(radii, dtype=float)
+    counts = tree.count_neighbors(tree, radii) - n  # pairs (i, j), i != j, both orders
+    return counts / (n * (n - 1))
+
+
+def correlation_dimension(points, radii=None, *, fit=(0.02, 0.3), max_points=4000, seed=0,
+                          return_curve=False):
+    """The correlation dimension D2 by Grassberger and Procaccia (1983).
+
+    ``C(r) ~ r^D2`` for small ``r``; D2 is the least-squares slope of ``log C`` against
+    ``log r`` over radii between ``fit[0]`` and ``fit[1]`` times the attractor's diameter
+    (its largest coordinate range). Points should be samples of an attractor, e.g. a long
+    trajectory after the transient, sampled sparsely enough that neighbours in time are
+    not neighbours in space.
+
+    Grassberger, P. and Procaccia, I. (1983). Characterization of strange attractors.
+    Physical Review Letters 50, 346-349.
+    """
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim == 1:
+        pts = pts[:, None]
+    diam = float(np.nanmax(np.nanmax(pts, axis=0) - np.nanmin(pts, axis=0)))
+    if radii is None:
+        radii = diam * np.logspace(math.log10(fit[0]), math.log10(fit[1]), 16)
+    c = correlation_sum(pts, radii, max_points=max_points, seed=seed)
+    ok = c > 0
+    slope, _ = np.polyfit(np.log(radii[ok]), np.log(c[ok]), 1)
+    if return_curve:
+        return float(slope), np.asarray(radii), c
+    return float(slope)
+
+
+def power_spectrum(x, dt=1.0, *, nperseg=None):
+    """Power spectral density by Welch's method (Hann windows, half overlap).
+
+    Returns ``(frequencies, psd)``; for a ``(n, dim)`` array, ``psd`` is ``(f, dim)``.
+    Frequencies are in cycles per unit time.
+    """
+    from scipy.signal import welch
+
+    x = np.asarray(x, dtype=float)
+    dt = _check_float(dt, "dt", positive=True)
+    n = x.shape[0]
+    nperseg = min(n, 1024) if nperseg is None else _check_int(nperseg, "nperseg", 8)
+    f, p = welch(x, fs=1.0 / dt, nperseg=nperseg, axis=0)
+    return f, p
