@@ -172,7 +172,7 @@ def ftle_ridges(field, x, y, quantile=0.9):
     jp = np.clip(J + step_j, 0, len(y) - 1)
     im = np.clip(I - step_i, 0, len(x) - 1)
     jm = np.clip(J - step_j, 0, len(y) - 1)
-    crossing = (dn[ip, jp] * dn[im, jm]) <= 0
+    crossing = (dn[ip, jp] * dn[im, jm]) < 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         high = f >= np.nanquantile(f, quantile)
