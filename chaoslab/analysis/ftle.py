@@ -163,8 +163,8 @@ def ftle_ridges(field, x, y, quantile=0.9):
     norm = np.hypot(nx, ny)
     norm[norm == 0] = 1.0
     nx, ny = nx / norm, ny / norm
-    dn = fx * nx + fy * ny
-    # sign change of the normal derivative between the neighbours along the normal
+    # the gradients at the two neighbours along the normal, projected on this point's
+    # normal (an eigenvector's sign is arbitrary, so each point uses its own)
     step_i = np.rint(nx).astype(int)
     step_j = np.rint(ny).astype(int)
     I, J = np.meshgrid(np.arange(len(x)), np.arange(len(y)), indexing="ij")
@@ -172,7 +172,9 @@ def ftle_ridges(field, x, y, quantile=0.9):
     jp = np.clip(J + step_j, 0, len(y) - 1)
     im = np.clip(I - step_i, 0, len(x) - 1)
     jm = np.clip(J - step_j, 0, len(y) - 1)
-    crossing = (dn[ip, jp] * dn[im, jm]) < 0
+    d_plus = fx[ip, jp] * nx + fy[ip, jp] * ny
+    d_minus = fx[im, jm] * nx + fy[im, jm] * ny
+    crossing = (d_plus * d_minus) < 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         high = f >= np.nanquantile(f, quantile)
