@@ -247,6 +247,36 @@ def tangent_map(system, x0, T, *, dt=None, t0=0.0, columns=None, params=None, bo
     X, Pm, _ = prepare_batch(system, x0, params)
     B = X.shape[1]
     cols = np.eye(system.dim) if columns is None else np.asarray(columns, dtype=float)
+    from ..integrate import numba_backend as nb
+
+    mod = nb.kernels(system)
+    if cols.shape[1] == 2 and hasattr(mod, "tangent2"):
+        return _run_tangent2(mod, X, Pm, cols, t0, h, n, bound)
     Q = np.array(np.broadcast_to(cols, (B,) + cols.shape), order="C")
     _, _, bad, Xf = _run_lyap(system, X, Pm, Q, t0, h, n, n + 1, 0, 0, bound)
     return Q, Xf.T, bad
+
+
+def _run_tangent2(mod, X, Pm, cols, t0, h, n, bound):
+    """Two tangent vectors per trajectory, trajectories across SIMD lanes."""
+    from ..integrate import numba_backend as nb
+
+    D, B = X.shape
+    V0 = cols.reshape(2 * D, 1)  # row 2*i + c = component i of column c
+    Vout = np.empty((2 * D, B))
+    Xout = np.empty((D, B))
+    bad = np.full(B, -1, dtype=np.int64)
+
+    def work(a, b):
+        for c in range(a, b, nb.BLOCK):
+            d = min(c + nb.BLOCK, b)
+            Xs = np.array(X[:, c:d], order="C")
+            Vs = np.array(np.broadcast_to(V0, (2 * D, d - c)), order="C")
+            mod.tangent2(Xs, np.array(Pm[:, c:d], order="C"), Vs, float(t0), float(h), int(n),
+                         float(bound), bad[c:d])
+            Xout[:, c:d] = Xs
+            Vout[:, c:d] = Vs
+
+    nb._parallel(work, B)
+    phi = Vout.T.reshape(B, D, 2)
+    return phi, Xout.T, bad

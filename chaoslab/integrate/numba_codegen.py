@@ -17,10 +17,10 @@ from fractions import Fraction as F
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 5
+KERNEL_VERSION = 6
 
 _UNARY = {
-    "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "np.sin({0})", "cos": "np.cos({0})",
+    "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "_vsin({0})", "cos": "_vcos({0})",
     "tan": "np.tan({0})", "asin": "np.arcsin({0})", "acos": "np.arccos({0})",
     "atan": "np.arctan({0})", "sinh": "np.sinh({0})", "cosh": "np.cosh({0})",
     "tanh": "np.tanh({0})", "exp": "np.exp({0})", "log": "np.log({0})", "abs": "abs({0})",
@@ -56,6 +56,44 @@ def tape_body(tape, in_names, indent="    "):
         lines.append(f"{indent}{names[dst]} = {rhs}")
     outs = [_ref(r, names) for r in tape.outputs]
     return lines, outs
+
+
+# sin and cos that LLVM can vectorise across trajectories (libm's are scalar calls):
+# Cody-Waite reduction by pi/2 in three parts (exact for |x| < 2^29 pi/2, about 8e8) and
+# the minimax polynomials of the Cephes library on [-pi/4, pi/4]; within 2 ulp of libm
+# there. Branches are selects, so the lane loop stays a SIMD loop.
+_SINCOS = """
+@njit(inline='always', error_model='numpy')
+def _sincos_core(x):
+    k = np.floor(x * 0.6366197723675814 + 0.5)
+    r = ((x - k * 1.57079625129699707031) - k * 7.54978941586159635336e-08) \\
+        - k * 5.39030285815811905290e-15
+    z = r * r
+    ps = (((((1.58962301576546568060e-10 * z - 2.50507477628578072866e-08) * z
+             + 2.75573136213857245213e-06) * z - 1.98412698295895385996e-04) * z
+           + 8.33333333332211858878e-03) * z - 1.66666666666666307295e-01)
+    s = r + r * z * ps
+    pc = (((((-1.13585365213876817300e-11 * z + 2.08757008419747316778e-09) * z
+             - 2.75573141792967388112e-07) * z + 2.48015872888517045348e-05) * z
+           - 1.38888888888730564116e-03) * z + 4.16666666666665929218e-02)
+    c = 1.0 - 0.5 * z + z * z * pc
+    q = k - 4.0 * np.floor(k * 0.25)
+    return s, c, q
+
+
+@njit(inline='always', error_model='numpy')
+def _vsin(x):
+    s, c, q = _sincos_core(x)
+    v = c if (q == 1.0 or q == 3.0) else s
+    return -v if q >= 2.0 else v
+
+
+@njit(inline='always', error_model='numpy')
+def _vcos(x):
+    s, c, q = _sincos_core(x)
+    v = s if (q == 1.0 or q == 3.0) else c
+    return -v if (q == 1.0 or q == 2.0) else v
+"""
 
 
 def _tuple(items):
@@ -106,6 +144,8 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     w("from numba import njit")
     w("")
     w("_JIT = dict(cache=True, nogil=True, error_model='numpy', fastmath=False)")
+    w("")
+    L.extend(_SINCOS.splitlines())
     w("")
     # -------------------------------------------------------- right-hand side
     body, outs = tape_body(rhs_tape, ["t"] + X + P)
@@ -200,12 +240,16 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         _dopri_driver(L, X, P, call, record)
     if fj_tape is not None:
         body, outs = tape_body(fj_tape, ["t"] + X + P)
-        w("@njit(**_JIT)")
+        # inlined at numba's level: LLVM's inliner may refuse a body this size, and a call
+        # inside the lane loop would stop it from vectorising
+        w("@njit(inline='always', **_JIT)")
         w(f"def fj({args}):")
         L.extend(body)
         w(f"    return {_tuple(outs)}")
         w("")
         _tangent_kernels(L, X, P, outs[D:], kind)
+        if kind == "flow" and D <= 8:
+            _tangent2_driver(L, X, P, outs[D:])
     return "\n".join(L) + "\n"
 
 
@@ -394,5 +438,75 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
     w("                nh += 1")
     for i, x in enumerate(X):
         w(f"        X[{i}, l] = {x}")
+    w("    return 0")
+    w("")
+
+
+def _tangent2_driver(L, X, P, jac_outs):
+    """RK4 for the state and two tangent vectors, one trajectory per SIMD lane.
+
+    ``V`` is ``(2*dim, B)``: rows ``2*i + c`` hold component ``i`` of column ``c``. Used
+    for FTLE fields, where every grid point is a lane and nothing is re-orthonormalised.
+    """
+    D = len(X)
+    w = L.append
+    cols = range(2)
+
+    def jv(i, c, vals):
+        terms = []
+        for j in range(D):
+            e = jac_outs[D * i + j]
+            if e == "0.0":
+                continue
+            ref = f"r[{D + D * i + j}]"
+            terms.append(vals[j][c] if e == "1.0" else f"{ref} * {vals[j][c]}")
+        return " + ".join(terms) if terms else "0.0"
+
+    def fjcall(t, xs):
+        return f"fj({', '.join([t] + list(xs) + P)})"
+
+    w("@njit(**_JIT)")
+    w("def tangent2(X, Pm, V, t0, h, n_steps, bound, bad):")
+    w("    B = X.shape[1]")
+    w("    hh = 0.5 * h")
+    w("    h6 = h / 6.0")
+    w("    for s in range(n_steps):")
+    w("        t = t0 + s * h")
+    w("        for l in range(B):")
+    ind = " " * 12
+    for i, x in enumerate(X):
+        w(f"{ind}{x} = X[{i}, l]")
+    for j, p in enumerate(P):
+        w(f"{ind}{p} = Pm[{j}, l]")
+    v = [[f"v{i}_{c}" for c in cols] for i in range(D)]
+    for i in range(D):
+        for c in cols:
+            w(f"{ind}{v[i][c]} = V[{2 * i + c}, l]")
+    prev = None
+    for n, tt in enumerate(("t", "t + hh", "t + hh", "t + h")):
+        if n == 0:
+            xs = X
+            src = v
+        else:
+            fac = "h" if n == 3 else "hh"
+            xs = [f"{x} + {fac} * k{n - 1}_{i}" for i, x in enumerate(X)]
+            src = [[f"({v[j][c]} + {fac} * a{n - 1}_{j}_{c})" for c in cols] for j in range(D)]
+        w(f"{ind}r = {fjcall(tt, xs)}")
+        for i in range(D):
+            w(f"{ind}k{n}_{i} = r[{i}]")
+        for i in range(D):
+            for c in cols:
+                w(f"{ind}a{n}_{i}_{c} = {jv(i, c, src)}")
+    for i, x in enumerate(X):
+        w(f"{ind}X[{i}, l] = {x} + h6 * (k0_{i} + 2.0 * k1_{i} + 2.0 * k2_{i} + k3_{i})")
+    for i in range(D):
+        for c in cols:
+            w(f"{ind}V[{2 * i + c}, l] = {v[i][c]} + h6 * (a0_{i}_{c} + 2.0 * a1_{i}_{c} + "
+              f"2.0 * a2_{i}_{c} + a3_{i}_{c})")
+    w("    for l in range(B):")
+    cond = " and ".join([f"abs(X[{i}, l]) < bound" for i in range(D)]
+                        + [f"abs(V[{r}, l]) < np.inf" for r in range(2 * D)])
+    w(f"        if not ({cond}):")
+    w("            bad[l] = n_steps")
     w("    return 0")
     w("")

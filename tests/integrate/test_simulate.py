@@ -85,8 +85,10 @@ def test_numba_and_torch_agree_in_float64(name):
     a = cl.simulate(s, n, x0=x0, t0=0.3)
     b = cl.simulate(s, n, x0=x0, t0=0.3, backend="torch", device="cpu")
     assert isinstance(b, torch.Tensor) and b.dtype == torch.float64
-    # chaos amplifies rounding differences by e^(lambda t); compare over a short window
-    np.testing.assert_allclose(b.numpy()[:, :60], a[:, :60], rtol=1e-10, atol=1e-10)
+    # chaos amplifies rounding differences (the kernels' sin/cos are within 2 ulp of
+    # libm's) by e^(lambda t): compare over a window where that stays below 1e-11
+    w = 20 if s.is_map else 60
+    np.testing.assert_allclose(b.numpy()[:, :w], a[:, :w], rtol=1e-10, atol=1e-10)
 
 
 def test_torch_dtypes_run():

@@ -1,0 +1,104 @@
+"""Analysis speed and accuracy against peers.
+
+1. Lorenz (10, 28, 8/3) Lyapunov spectrum: chaoslab's defaults against dysts'
+   ``find_lyapunov_exponents`` (its defaults, 1,000-point trajectory).
+2. FTLE of the double gyre (A = 0.1, eps = 0.25, omega = 2 pi / 10), 1000 x 500 grid,
+   T = 10: chaoslab (exact variational equation, RK4 with dt = 0.1) against numbacs
+   (flow map by its ODE solver, gradient by finite differences on the grid), and the
+   interior difference between the two.
+3. Logistic map exponent over 10,000 parameter values in one batched call.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .common import median_time, save
+
+LORENZ_REF = np.array([0.9056, 0.0, -14.5723])
+
+
+def lorenz_spectrum():
+    import chaoslab as cl
+
+    cl.lyapunov_spectrum("Lorenz", T=10)  # compile / load
+    t_cl, _ = median_time(lambda: cl.lyapunov_spectrum("Lorenz"), repeat=5)
+    lam = cl.lyapunov_spectrum("Lorenz")
+    out = {"chaoslab_s": t_cl, "chaoslab": lam.tolist(),
+           "chaoslab_rel_err_l1": abs(lam[0] / LORENZ_REF[0] - 1),
+           "chaoslab_rel_err_l3": abs(lam[2] / LORENZ_REF[2] - 1)}
+    try:
+        import dysts.flows as flows
+        from dysts.analysis import find_lyapunov_exponents
+    except ImportError:
+        return out
+    model = flows.Lorenz()
+    model.params["beta"] = 8 / 3
+    t = time.perf_counter()
+    ld = find_lyapunov_exponents(model, 1000)
+    t_d = time.perf_counter() - t
+    out.update(dysts_s=t_d, dysts=np.asarray(ld).tolist(),
+               dysts_rel_err_l1=abs(ld[0] / LORENZ_REF[0] - 1), speedup=t_d / t_cl)
+    return out
+
+
+def double_gyre_ftle(nx=1000, ny=500, T=10.0):
+    import chaoslab as cl
+
+    g = cl.systems.get("DoubleGyre")
+    x = np.linspace(0, 2, nx)
+    y = np.linspace(0, 1, ny)
+    cl.ftle_field(g, x[:4], y[:4], T, dt=0.1)
+    t_cl, _ = median_time(lambda: cl.ftle_field(g, x, y, T, dt=0.1), repeat=3, warmup=0)
+    ours = cl.ftle_field(g, x, y, T, dt=0.1)
+    fine = cl.ftle_field(g, x[::50], y[::50], T, dt=0.01)
+    out = {"grid": [nx, ny], "T": T, "chaoslab_s": t_cl,
+           "chaoslab_dt0.1_vs_dt0.01_max_diff": float(np.nanmax(np.abs(ours[::50, ::50] - fine)))}
+    try:
+        from numbacs.flows import get_predefined_flow
+        from numbacs.integration import flowmap_grid_2D
+        from numbacs.diagnostics import ftle_grid_2D
+    except ImportError as exc:
+        out["numbacs"] = f"not installed ({exc})"
+        return out
+    funcptr, p, _ = get_predefined_flow("double_gyre", int_direction=1.0, return_domain=True)
+    # numbacs' default parameters are the same flow: A = 0.1, eps = 0.25, omega = 2 pi/10
+    assert np.allclose(p[[1, 2, 4]], [0.1, 0.25, 2 * np.pi / 10])
+
+    def run_numbacs():
+        fm = flowmap_grid_2D(funcptr, 0.0, T, x, y, p)
+        return ftle_grid_2D(fm, T, x[1] - x[0], y[1] - y[0])
+    run_numbacs()
+    t_nb, _ = median_time(run_numbacs, repeat=3, warmup=0)
+    theirs = run_numbacs()
+    interior = (slice(5, -5), slice(5, -5))
+    diff = np.abs(ours - theirs)[interior]
+    out.update(numbacs_s=t_nb, speedup=t_nb / t_cl,
+               interior_max_diff=float(np.nanmax(diff)),
+               interior_median_diff=float(np.nanmedian(diff)),
+               interior_frac_within_1e3=float(np.mean(diff < 1e-3)))
+    return out
+
+
+def logistic_sweep(n=10_000):
+    import chaoslab as cl
+
+    r = np.linspace(2.5, 4.0, n)
+    cl.lyapunov_spectrum("Logistic", params={"r": r[:4]}, T=100)
+    t_cl, _ = median_time(lambda: cl.lyapunov_spectrum("Logistic", params={"r": r},
+                                                       T=10_000, transient=1_000), repeat=5)
+    lam = cl.lyapunov_spectrum("Logistic", params={"r": r}, T=10_000, transient=1_000)
+    return {"n_values": n, "iterations": 10_000, "chaoslab_s": t_cl,
+            "value_at_r4": float(lam[-1, 0]), "ln2": float(np.log(2))}
+
+
+def main():
+    return save("analysis", {"lorenz_spectrum": lorenz_spectrum(),
+                             "double_gyre_ftle": double_gyre_ftle(),
+                             "logistic_sweep": logistic_sweep()})
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(main(), indent=1))
