@@ -24,7 +24,9 @@ $(VENV)/.test: $(VENV)/.app pyproject.toml
 	$(PIP) install -q -e ".[app,torch,test,notebook]"
 	@touch $@
 
+# peers for the benchmarks; numbacs builds Fortran code (Debian's gfortran)
 $(VENV)/.bench: $(VENV)/.app pyproject.toml
+	@command -v gfortran >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gfortran >/dev/null; } || true
 	$(PIP) install -q -e ".[app,torch,bench]"
 	@touch $@
 

@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from . import integrate
+from . import analysis, integrate
 from .common import git_rev
 
 
@@ -39,6 +39,32 @@ def main():
     print(f"| warm (cache from an earlier process) | {_fmt(f['warm_in_process_s'], ' s')} |")
     print(f"| floor: import numba + one trivial cached function | "
           f"{_fmt(f['numba_floor_cached_trivial_s'], ' s')} |")
+
+    a = analysis.main()
+    ls, ft, lg = a["lorenz_spectrum"], a["double_gyre_ftle"], a["logistic_sweep"]
+    print("\n| Lorenz spectrum | time | lambda_1 | error in lambda_1 |")
+    print("|---|---|---|---|")
+    print(f"| chaoslab defaults | {_fmt(ls['chaoslab_s'], ' s')} | {ls['chaoslab'][0]:.4f} | "
+          f"{100 * ls['chaoslab_rel_err_l1']:.2f}% |")
+    for n, d in (ls.get("dysts") or {}).items():
+        print(f"| dysts find_lyapunov_exponents({n}) | {_fmt(d['s'], ' s')} | "
+              f"{d['exponents'][0]:.4f} | {100 * d['rel_err_l1']:.1f}% |")
+    print(f"\nspeed-up over the longer dysts run: {_fmt(ls.get('speedup'))}x")
+    print("\n| double gyre FTLE, 1000 x 500, T = 10 | time | |")
+    print("|---|---|---|")
+    print(f"| chaoslab (RK4 dt 0.1 on the variational equation) | {_fmt(ft['chaoslab_s'], ' s')} | "
+          f"{_fmt(ft.get('speedup'))}x numbacs |")
+    print(f"| numbacs 0.2 (DOP853 flow map, finite differences) | {_fmt(ft.get('numbacs_s'), ' s')} | 1 |")
+    if "interior_median_diff" in ft:
+        print(f"\ninterior |chaoslab - numbacs|: median {ft['interior_median_diff']:.1e}, "
+              f"{100 * ft['interior_frac_within_1e3']:.1f}% of points within 1e-3, "
+              f"max {ft['interior_max_diff']:.2f} (on ridges)")
+        print(f"at the 20 points of largest disagreement, error against an independent "
+              f"reference (scipy DOP853 at 1e-12, offsets 1e-7): chaoslab "
+              f"{ft['worst20_chaoslab_err_median']:.1e}, numbacs {ft['worst20_numbacs_err_median']:.1e} "
+              "(medians)")
+    print(f"\nlogistic map exponent at {lg['n_values']:,} values of r x {lg['iterations']:,} "
+          f"iterations, one call: {_fmt(lg['chaoslab_s'], ' s')}")
 
 
 if __name__ == "__main__":

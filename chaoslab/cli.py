@@ -1,4 +1,4 @@
-"""The ``chaoslab`` command: ``chaoslab serve | systems | simulate``."""
+"""The ``chaoslab`` command: ``chaoslab serve | systems | simulate | lyapunov``."""
 from __future__ import annotations
 
 import argparse
@@ -37,14 +37,9 @@ def _parse_params(items):
 def _cmd_simulate(args) -> int:
     import numpy as np
 
-    from . import simulate, systems
+    from . import simulate
 
-    params = _parse_params(args.param)
-    s = systems.get(args.name)
-    size = {k: v for k, v in params.items() if s.size is not None and k == s.size.name}
-    if size:
-        s = s.with_params(**{k: float(v) for k, v in size.items()})
-    s = s.with_params(**{k: v for k, v in params.items() if k not in size})
+    s = _system_from_args(args)
     x0 = None if args.x0 is None else [float(v) for v in args.x0.split(",")]
     r = simulate(s, args.steps, dt=args.dt, x0=x0, transient=args.transient,
                  method=args.method, full_output=True)
@@ -60,6 +55,39 @@ def _cmd_simulate(args) -> int:
         raise ValueError(f"--out must end in .npz or .csv, got {out!r}")
     print(f"{s.name}: {args.steps} samples of {s.dim} variables written to {out}"
           + (f" ({len(r.diverged)} diverged)" if r.diverged else ""))
+    return 0
+
+
+def _system_from_args(args):
+    from . import systems
+
+    params = _parse_params(args.param)
+    s = systems.get(args.name)
+    size = {k: v for k, v in params.items() if s.size is not None and k == s.size.name}
+    if size:
+        s = s.with_params(**{k: float(v) for k, v in size.items()})
+    return s.with_params(**{k: v for k, v in params.items() if k not in size})
+
+
+def _cmd_lyapunov(args) -> int:
+    from .analysis import kaplan_yorke_dimension, lyapunov_spectrum
+
+    s = _system_from_args(args)
+    lam = lyapunov_spectrum(s, args.n, T=args.T)
+    unit = "per iteration" if s.is_map else "per unit time"
+    if args.json:
+        json.dump({"system": s.name, "params": s.values, "exponents": lam.tolist(),
+                   "unit": unit}, sys.stdout)
+        print()
+        return 0
+    print(f"{s.name}: Lyapunov exponents ({unit})")
+    for i, v in enumerate(lam, 1):
+        print(f"  lambda_{i} = {v: .5f}")
+    if len(lam) == s.dim:
+        print(f"  Kaplan-Yorke dimension = {kaplan_yorke_dimension(lam):.4f}")
+    if lam[0] > 0:
+        print(f"  Lyapunov time = {1 / lam[0]:.4g} {'iterations' if s.is_map else 'time units'}"
+              " (how long an error takes to grow e-fold)")
     return 0
 
 
@@ -91,6 +119,15 @@ def main(argv=None) -> int:
                     help="a parameter value (repeatable)")
     pm.add_argument("--out", required=True, help="output file, .npz or .csv")
     pm.set_defaults(func=_cmd_simulate)
+
+    pl = sub.add_parser("lyapunov", help="the Lyapunov spectrum of a system")
+    pl.add_argument("name")
+    pl.add_argument("-n", type=int, default=None, help="how many exponents (default all)")
+    pl.add_argument("--T", type=float, default=None,
+                    help="integration time (flows) or iterations (maps)")
+    pl.add_argument("--param", action="append", metavar="NAME=VALUE")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=_cmd_lyapunov)
 
     pv = sub.add_parser("serve", help="serve the app with Panel")
     pv.add_argument("--port", type=int, default=5006)
