@@ -24,8 +24,17 @@ class UnknownSystemError(KeyError):
 
 @lru_cache(maxsize=1)
 def _raw() -> dict:
-    text = resources.files("chaoslab.systems").joinpath("data/catalog.toml").read_text()
-    return tomllib.loads(text)
+    """All entries: ``data/catalog.toml`` first, then the other ``data/*.toml`` files."""
+    data = resources.files("chaoslab.systems").joinpath("data")
+    files = sorted((f for f in data.iterdir() if f.name.endswith(".toml")),
+                   key=lambda f: (f.name != "catalog.toml", f.name))
+    out = {}
+    for f in files:
+        for name, entry in tomllib.loads(f.read_text()).items():
+            if name in out:
+                raise ValueError(f"catalog: {name} is defined twice (again in {f.name})")
+            out[name] = entry
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +71,7 @@ def _build(name: str, entry: dict) -> System:
         domain=tuple(tuple(b) for b in entry["domain"]) if "domain" in entry else None,
         size=size, template=template, notes=entry.get("notes", ""),
         unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
-        transport=entry.get("transport", False))
+        transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"))
     if size is not None and x0 is None:
         sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))
     return sys_
