@@ -71,7 +71,8 @@ def _build(name: str, entry: dict) -> System:
         domain=tuple(tuple(b) for b in entry["domain"]) if "domain" in entry else None,
         size=size, template=template, notes=entry.get("notes", ""),
         unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
-        transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"))
+        transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"),
+        dysts_phase=entry.get("dysts_phase", ""))
     if size is not None and x0 is None:
         sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))
     return sys_

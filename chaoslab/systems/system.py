@@ -122,6 +122,7 @@ class System:
     aux: tuple = ()        # ((name, text), ...): named intermediate expressions
     transport: bool = False  # a 2-D transport flow (FTLE work); ``domain`` gives its box
     dysts_names: dict = field(default_factory=dict)  # our parameter name -> dysts' name
+    dysts_phase: str = ""  # for flows dysts writes with a phase variable: its value, e.g. "omega*t"
 
     # ------------------------------------------------------------------ basics
     @property
@@ -305,7 +306,7 @@ def _clean_derivative(e):
 def make_system(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
                 period=None, citation="", description="", reference=None, domain=None,
                 size=None, template=None, notes="", unbounded=False, aux=None,
-                transport=False, dysts_names=None) -> System:
+                transport=False, dysts_names=None, dysts_phase="") -> System:
     """Validate user or catalog data and build a :class:`System`."""
     if not isinstance(name, str) or not name.strip():
         raise EquationError("a system needs a non-empty name")
@@ -351,7 +352,8 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                   dt=dt, period=period, citation=citation, description=description,
                   reference=dict(reference or {}), domain=domain, size=size,
                   template=template, notes=notes, unbounded=unbounded, aux=aux,
-                  transport=bool(transport), dysts_names=dict(dysts_names or {}))
+                  transport=bool(transport), dysts_names=dict(dysts_names or {}),
+                  dysts_phase=dysts_phase)
     sys_.exprs  # parse now: errors surface at definition time, not at first use
     return sys_
 
