@@ -136,6 +136,13 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
         ``(batch, k)`` for a batch.
     """
     system = _get_system(system) if not isinstance(system, System) else system
+    if system.is_delay:
+        if n_exponents not in (None, 1) or return_history or backend != "numba":
+            raise ValueError(f"{system.name} is a delay system (infinite-dimensional): "
+                             "chaoslab computes its largest exponent only "
+                             "(n_exponents=1, numba backend, no history)")
+        return _delay_largest(system, T=T, dt=dt, transient=transient, x0=x0,
+                              params=params, t0=t0, bound=bound, seed=seed)
     D = system.dim
     k = D if n_exponents is None else _check_int(n_exponents, "n_exponents", 1)
     if k > D:
@@ -206,6 +213,58 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     if not batched:
         running = running[0]
     return LyapunovResult(exps, times, running, diverged)
+
+
+def _delay_largest(system, *, T, dt, transient, x0, params, t0, bound, seed, d0=1e-8):
+    """Largest exponent of a delay system by twin trajectories (Benettin et al. 1976).
+
+    The state of a delay system is the current value together with its history over one
+    delay: here the state and the ring buffer of past states on the step grid. A
+    perturbed twin runs beside each trajectory; once per delay time the difference of the
+    two discretised states (Euclidean norm, history weighted by the step) is measured and
+    scaled back to ``d0``, and the logarithms of the growth are averaged.
+    """
+    from ..integrate import numba_backend as nb
+
+    h, n_steps, n_tr = _defaults(system, T, dt, transient)
+    X, Pm, batched = prepare_batch(system, x0, params)
+    B = X.shape[1]
+    rng = np.random.default_rng(seed)
+    X2 = np.concatenate([X, X + d0 * rng.normal(size=X.shape)], axis=1)
+    P2 = np.concatenate([Pm, Pm], axis=1)
+    tau = float(np.max(Pm[list(system.params).index(system.tau)]))
+    window = max(1, int(round(tau / h)))
+    hist, g = None, 0
+    if n_tr:
+        _, X2, _, hist = nb.run_delay(system, X2, P2, t0, h, 2, n_tr, bound, XI=X2)
+        g = n_tr
+    XI = X2.copy()
+    logsum = np.zeros(B)
+    bad = np.full(B, -1, dtype=np.int64)
+    n_win = max(1, n_steps // window)
+    for w in range(n_win):
+        _, X2, b, hist = nb.run_delay(system, X2, P2, t0, h, 2, window, bound, XI=XI,
+                                      history=hist, g0=g)
+        g += window
+        HX, HF = hist
+        dx = X2[:, B:] - X2[:, :B]
+        dh = HX[B:] - HX[:B]
+        df = HF[B:] - HF[:B]
+        d = np.sqrt(np.sum(dx ** 2, axis=0) + h * np.sum(dh ** 2, axis=(1, 2)))
+        dead = (b[:B] >= 0) | (b[B:] >= 0) | ~np.isfinite(d) | (d == 0)
+        bad[dead & (bad < 0)] = n_tr + g
+        d = np.where(dead, d0, d)
+        logsum += np.log(d / d0)
+        scale = d0 / d
+        X2[:, B:] = X2[:, :B] + dx * scale
+        HX[B:] = HX[:B] + dh * scale[:, None, None]
+        HF[B:] = HF[:B] + df * scale[:, None, None]
+    lam = (logsum / (n_win * window * h))[:, None]
+    if np.any(bad >= 0):
+        lam[bad >= 0] = np.nan
+        warnings.warn(f"{system.name}: {int(np.sum(bad >= 0))} of {B} rows diverged; their "
+                      "exponents are NaN", DivergenceWarning, stacklevel=3)
+    return lam if batched else lam[0]
 
 
 def kaplan_yorke_dimension(exponents) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .numba_codegen import KERNEL_VERSION, kernel_source
+from .numba_codegen import KERNEL_VERSION, delay_source, kernel_source
 
 __all__ = ["kernels", "cache_dir", "run_fixed", "run_dopri5", "n_threads"]
 
@@ -77,8 +77,13 @@ def kernels(system):
         mod = _MODULES.get(key)
         if mod is not None:
             return mod
-        src = kernel_source(system.rhs_tape, system.jacobian_tape, system.dim,
-                            len(system.params), system.kind, fj_tape=system.rhs_jac_tape)
+        if system.is_delay:
+            src = delay_source(system.rhs_tape, system.dim, len(system.params),
+                               [system.variables.index(v) for _, v in system.delayed],
+                               list(system.params).index(system.tau))
+        else:
+            src = kernel_source(system.rhs_tape, system.jacobian_tape, system.dim,
+                                len(system.params), system.kind, fj_tape=system.rhs_jac_tape)
         digest = hashlib.sha256(src.encode()).hexdigest()[:20]
         path = cache_dir() / f"k_{digest}.py"
         if not path.exists() or path.read_text() != src:
@@ -156,3 +161,45 @@ def run_dopri5(system, X, Pm, t0, h_out, n_out, rtol, atol, max_steps, bound):
 
     _parallel(work, B)
     return out, final, bad, nsteps
+
+
+def run_delay(system, X, Pm, t0, h, n_out, stride, bound, XI=None, history=None, g0=0):
+    """RK4 for a delay system; see ``delay_source``. Returns ``(out, final, bad, history)``.
+
+    ``XI`` (dim, B) is the constant history before ``t0`` (default ``X``); ``history``
+    continues an earlier run: the ``(HX, HF)`` ring buffers it returned and ``g0``, the
+    number of steps it took.
+    """
+    mod = kernels(system)
+    D, B = X.shape
+    tau = Pm[list(system.params).index(system.tau)]
+    q = tau / h
+    if np.any(q < 2.0):
+        raise ValueError(f"{system.name}: the delay {system.tau} = {float(np.min(tau)):g} must "
+                         f"span at least two steps; use a step below {float(np.min(tau)) / 2:g}")
+    XI = np.array(X if XI is None else XI, order="C")
+    if history is None:
+        Lr = int(np.ceil(np.max(q))) + 3
+        HX = np.zeros((B, Lr, D))
+        HF = np.zeros((B, Lr, D))
+    else:
+        HX, HF = history
+    out = np.empty((B, n_out, D))
+    bad = np.full(B, -1, dtype=np.int64)
+    Xc = np.array(X, order="C")
+    Pc = np.array(Pm, order="C")
+
+    def work(a, b):
+        Xs = np.array(Xc[:, a:b], order="C")
+        mod.dde_rk4(Xs, np.array(Pc[:, a:b], order="C"), np.array(XI[:, a:b], order="C"),
+                    HX[a:b], HF[a:b], int(g0), float(t0), float(h), int(n_out), int(stride),
+                    out[a:b], float(bound), bad[a:b])
+        Xc[:, a:b] = Xs
+
+    slabs = np.array_split(np.arange(B), min(B, n_threads()))
+    slabs = [(int(s[0]), int(s[-1]) + 1) for s in slabs if len(s)]
+    if len(slabs) == 1:
+        work(*slabs[0])
+    else:
+        list(_pool().map(lambda ab: work(*ab), slabs))
+    return out, Xc, bad, (HX, HF)

@@ -215,7 +215,13 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     max_steps = _check_int(max_steps, "max_steps", 1)
     X, Pm, batched = prepare_batch(system, x0, params)
 
-    if backend == "torch":
+    if system.is_delay:
+        if backend != "numba" or method != "rk4":
+            raise ValueError(f"{system.name} is a delay system: it runs on the numba backend "
+                             "with method='rk4' (the method of steps)")
+        x, bad_steps, nsteps = _simulate_delay(system, X, Pm, n_steps, dt, transient, t0,
+                                               substeps, bound)
+    elif backend == "torch":
         from .torch_backend import simulate_torch
         x, bad_steps, nsteps = simulate_torch(system, X, Pm, n_steps, dt, transient, method,
                                               t0=t0, substeps=substeps, bound=bound,
@@ -242,6 +248,24 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
             raise SimulationDiverged(msg, result)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
     return result if full_output else x
+
+
+def _simulate_delay(system, X, Pm, n_steps, dt, transient, t0, substeps, bound):
+    """Delay systems: constant history x0 before t0, then RK4 by the method of steps."""
+    from . import numba_backend as nb
+
+    h = dt / substeps
+    bad_steps = np.full(X.shape[1], -1, dtype=np.int64)
+    hist, g0, XI = None, 0, X
+    if transient:
+        _, X, bad, hist = nb.run_delay(system, X, Pm, t0, h, 2, transient * substeps, bound)
+        bad_steps[bad >= 0] = transient
+        g0 = transient * substeps
+    out, _, bad, _ = nb.run_delay(system, X, Pm, t0, h, n_steps, substeps, bound, XI=XI,
+                                  history=hist, g0=g0)
+    new = (bad >= 0) & (bad_steps < 0)
+    bad_steps[new] = transient + bad[new]
+    return out, bad_steps, None
 
 
 def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps, bound,

@@ -30,7 +30,11 @@ def _raw() -> dict:
                    key=lambda f: (f.name != "catalog.toml", f.name))
     out = {}
     for f in files:
-        for name, entry in tomllib.loads(f.read_text()).items():
+        try:
+            entries = tomllib.loads(f.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"catalog file {f.name} is malformed: {exc}") from None
+        for name, entry in entries.items():
             if name in out:
                 raise ValueError(f"catalog: {name} is defined twice (again in {f.name})")
             out[name] = entry
@@ -72,7 +76,8 @@ def _build(name: str, entry: dict) -> System:
         size=size, template=template, notes=entry.get("notes", ""),
         unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
         transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"),
-        dysts_phase=entry.get("dysts_phase", ""))
+        dysts_phase=entry.get("dysts_phase", ""), delayed=entry.get("delayed"),
+        tau=entry.get("tau", ""))
     if size is not None and x0 is None:
         sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))
     return sys_

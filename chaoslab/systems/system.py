@@ -123,6 +123,8 @@ class System:
     transport: bool = False  # a 2-D transport flow (FTLE work); ``domain`` gives its box
     dysts_names: dict = field(default_factory=dict)  # our parameter name -> dysts' name
     dysts_phase: str = ""  # for flows dysts writes with a phase variable: its value, e.g. "omega*t"
+    delayed: tuple = ()    # delay systems: ((symbol, variable), ...), symbol = variable(t - tau)
+    tau: str = ""          # delay systems: the parameter holding the delay time
 
     # ------------------------------------------------------------------ basics
     @property
@@ -140,6 +142,11 @@ class System:
     @property
     def is_map(self) -> bool:
         return self.kind == "map"
+
+    @property
+    def is_delay(self) -> bool:
+        """A delay-differential system: its equations use delayed states."""
+        return bool(self.delayed)
 
     @cached_property
     def nonautonomous(self) -> bool:
@@ -185,6 +192,7 @@ class System:
     def symbols(self) -> dict:
         syms = {v: sp.Symbol(v, real=True) for v in self.variables}
         syms.update({p: sp.Symbol(p, real=True) for p in self.params})
+        syms.update({d: sp.Symbol(d, real=True) for d, _ in self.delayed})
         if self.kind == "flow":
             syms["t"] = self._t_symbol
         return syms
@@ -219,7 +227,7 @@ class System:
     def _inputs(self) -> list:
         syms = self.symbols
         return ([self._t_symbol] + [syms[v] for v in self.variables]
-                + [syms[p] for p in self.params])
+                + [syms[d] for d, _ in self.delayed] + [syms[p] for p in self.params])
 
     @cached_property
     def rhs_tape(self):
@@ -237,8 +245,10 @@ class System:
     @cached_property
     def structure_key(self) -> str:
         """A hash of what the compiled kernels depend on (not the parameter values)."""
+        delays = (tuple(self.variables.index(v) for _, v in self.delayed),
+                  list(self.params).index(self.tau) if self.tau else -1)
         h = hashlib.sha256(repr((self.kind, self.dim, len(self.params), self.rhs_tape,
-                                 self.jacobian_tape)).encode())
+                                 self.jacobian_tape, delays)).encode())
         return h.hexdigest()[:20]
 
     @cached_property
@@ -252,7 +262,7 @@ class System:
         return out
 
     # ------------------------------------------------------------- numerics
-    def _eval(self, tape, x, t, params):
+    def _eval(self, tape, x, t, params, delayed=None):
         x = np.asarray(x, dtype=float)
         if x.shape[-1:] != (self.dim,):
             raise ValueError(f"{self.name}: x must have last dimension {self.dim}, "
@@ -261,19 +271,33 @@ class System:
         if p.shape[-1:] != (len(self.params),):
             raise ValueError(f"{self.name}: params must have last dimension "
                              f"{len(self.params)}, got shape {p.shape}")
-        inputs = ([np.asarray(t, dtype=float)] + [x[..., i] for i in range(self.dim)]
+        lagged = []
+        if self.delayed:
+            # the delayed state; by default the initial condition (a constant history)
+            xd = self.x0 if delayed is None else np.asarray(delayed, dtype=float)
+            if xd.shape[-1:] != (self.dim,):
+                raise ValueError(f"{self.name}: delayed must have last dimension {self.dim}")
+            lagged = [xd[..., self.variables.index(v)] for _, v in self.delayed]
+        inputs = ([np.asarray(t, dtype=float)] + [x[..., i] for i in range(self.dim)] + lagged
                   + [p[..., j] for j in range(len(self.params))])
         shape = np.broadcast_shapes(*(np.shape(a) for a in inputs))
         return [np.broadcast_to(np.asarray(o, dtype=float), shape) for o in evaluate(tape, inputs)], shape
 
-    def rhs(self, x, t=0.0, params=None) -> np.ndarray:
-        """The vector field (flow) or the image (map) at ``x`` of shape ``(..., dim)``."""
-        outs, shape = self._eval(self.rhs_tape, x, t, params)
+    def rhs(self, x, t=0.0, params=None, delayed=None) -> np.ndarray:
+        """The vector field (flow) or the image (map) at ``x`` of shape ``(..., dim)``.
+
+        For a delay system, ``delayed`` is the state at ``t - tau`` (default: ``x0``).
+        """
+        outs, shape = self._eval(self.rhs_tape, x, t, params, delayed)
         return np.stack(outs, axis=-1)
 
-    def jacobian(self, x, t=0.0, params=None) -> np.ndarray:
-        """The exact Jacobian at ``x`` of shape ``(..., dim)``; returns ``(..., dim, dim)``."""
-        outs, shape = self._eval(self.jacobian_tape, x, t, params)
+    def jacobian(self, x, t=0.0, params=None, delayed=None) -> np.ndarray:
+        """The exact Jacobian at ``x`` of shape ``(..., dim)``; returns ``(..., dim, dim)``.
+
+        For a delay system: the derivative with respect to the current state, the delayed
+        state held fixed.
+        """
+        outs, shape = self._eval(self.jacobian_tape, x, t, params, delayed)
         d = self.dim
         return np.stack(outs, axis=-1).reshape(shape + (d, d))
 
@@ -306,7 +330,8 @@ def _clean_derivative(e):
 def make_system(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
                 period=None, citation="", description="", reference=None, domain=None,
                 size=None, template=None, notes="", unbounded=False, aux=None,
-                transport=False, dysts_names=None, dysts_phase="") -> System:
+                transport=False, dysts_names=None, dysts_phase="", delayed=None,
+                tau="") -> System:
     """Validate user or catalog data and build a :class:`System`."""
     if not isinstance(name, str) or not name.strip():
         raise EquationError("a system needs a non-empty name")
@@ -329,7 +354,19 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
     params = _as_params(params, label)
     aux = tuple((check_identifier(k, f"{label}: intermediate"), v)
                 for k, v in dict(aux or {}).items())
-    names = list(variables) + list(params) + [k for k, _ in aux]
+    delayed = tuple((check_identifier(k, f"{label}: delayed state"), v)
+                    for k, v in dict(delayed or {}).items())
+    for _, v in delayed:
+        if v not in variables:
+            raise EquationError(f"{label}: delayed state of {v!r}, which is not a variable")
+    if delayed:
+        if kind != "flow":
+            raise EquationError(f"{label}: only flows can have delays")
+        if tau not in params:
+            raise EquationError(f"{label}: a delay system needs tau = the name of the "
+                                f"parameter holding the delay (one of {', '.join(params)})")
+    names = (list(variables) + list(params) + [k for k, _ in aux]
+             + [k for k, _ in delayed])
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise EquationError(f"{label}: names used twice (variables, parameters and "
@@ -353,7 +390,7 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                   reference=dict(reference or {}), domain=domain, size=size,
                   template=template, notes=notes, unbounded=unbounded, aux=aux,
                   transport=bool(transport), dysts_names=dict(dysts_names or {}),
-                  dysts_phase=dysts_phase)
+                  dysts_phase=dysts_phase, delayed=delayed, tau=tau)
     sys_.exprs  # parse now: errors surface at definition time, not at first use
     return sys_
 

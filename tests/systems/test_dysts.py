@@ -56,6 +56,13 @@ def test_vector_field_equals_dysts(name):
     for _ in range(20):
         x = ours.x0 + 0.5 * rng.normal(size=ours.dim) * scale
         t = float(rng.uniform(0, 5))
+        if ours.is_delay:  # dysts' delay rhs takes (x, x(t - tau), t, *params)
+            xd = ours.x0 + 0.5 * rng.normal(size=ours.dim) * scale
+            want = np.atleast_1d(np.asarray(theirs._rhs(*x, *xd, t, *theirs.param_list),
+                                            dtype=float))
+            np.testing.assert_allclose(ours.rhs(x, t=t, delayed=xd), want, rtol=1e-10,
+                                       atol=1e-10, err_msg=name)
+            continue
         if ours.dysts_phase:  # explicit t here, a phase variable (last) in dysts
             full = np.append(x, _phase(ours, t))
             want = np.asarray(theirs.rhs(full, t), dtype=float)[:ours.dim]
