@@ -30,7 +30,9 @@ SPECIAL = {"Lorenz96"}
 def _ours_and_theirs(name):
     ours = cl.systems.get(name)
     mapping = ours.dysts_names  # our parameter name -> dysts' name
-    cls = getattr(dysts_maps if name in MAPS and ours.is_map else dysts_flows, name)
+    cls = getattr(dysts_maps if name in MAPS and ours.is_map else dysts_flows, name, None)
+    if cls is None:  # listed in dysts' metadata, but its class is commented out there
+        pytest.skip(f"dysts 0.96 has no class for {name}")
     meta = MAPS[name] if ours.is_map else FLOWS[name]
     theirs_params = {mapping.get(k, k): v for k, v in ours.values.items()}
     missing = set(meta["parameters"]) - set(theirs_params)
