@@ -42,6 +42,14 @@ def _raw() -> dict:
 
 
 @lru_cache(maxsize=1)
+def _recorded() -> dict:
+    """Invariants computed by ``python -m chaoslab.systems.reference``."""
+    from .reference import load
+
+    return load()
+
+
+@lru_cache(maxsize=1)
 def _aliases() -> dict:
     out = {}
     for name, entry in _raw().items():
@@ -71,7 +79,8 @@ def _build(name: str, entry: dict) -> System:
     sys_ = make_system(
         name, variables, equations, params, x0, entry.get("dt"), kind=entry.get("kind", "flow"),
         period=entry.get("period"), citation=entry.get("citation", ""),
-        description=entry.get("description", ""), reference=entry.get("reference"),
+        description=entry.get("description", ""),
+        reference={**_recorded().get(name, {}), **entry.get("reference", {})},
         domain=tuple(tuple(b) for b in entry["domain"]) if "domain" in entry else None,
         size=size, template=template, notes=entry.get("notes", ""),
         unbounded=entry.get("unbounded", False), aux=entry.get("aux"),

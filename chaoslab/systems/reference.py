@@ -1,0 +1,149 @@
+"""Reference invariants of the catalog, computed by chaoslab itself.
+
+    python -m chaoslab.systems.reference            # regenerate data/reference.json
+    python -m chaoslab.systems.reference --check    # rerun from another start, half the step
+    python -m chaoslab.systems.reference Lorenz Henon   # only these
+
+Each entry records the Lyapunov spectrum (the largest exponent only for delay systems),
+the Kaplan-Yorke dimension, and how they were computed (method, integration time, step,
+transient, initial condition, date), so anyone can recompute them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["compute", "load", "check", "REFERENCE_FILE"]
+
+REFERENCE_FILE = "reference.json"
+#: Agreement asked of a rerun: 5% relative, or 0.005 absolute near zero.
+REL_TOL, ABS_TOL = 0.05, 0.005
+
+
+def _path() -> Path:
+    return Path(str(resources.files("chaoslab.systems").joinpath("data", REFERENCE_FILE)))
+
+
+def load() -> dict:
+    """The recorded invariants, ``{name: {...}}`` (empty if the file is missing)."""
+    p = _path()
+    if not p.exists():
+        return {}
+    return json.loads(p.read_text())["systems"]
+
+
+def compute(name: str, *, dt_factor: float = 1.0, x0=None, seed: int = 0) -> dict:
+    """The invariants of one catalog system at its default parameters."""
+    from ..analysis import kaplan_yorke_dimension, lyapunov_spectrum
+    from . import get
+
+    s = get(name)
+    dt = None if s.is_map else s.dt * dt_factor
+    kw = {}
+    if s.is_delay:
+        kw["T"] = 2_000.0 * s.period if s.period * 2_000 / (dt or 1) < 3e6 else 3e6 * dt
+    t = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lam = np.atleast_1d(lyapunov_spectrum(s, dt=dt, x0=x0, seed=seed, **kw))
+    elapsed = time.perf_counter() - t
+    from ..analysis.lyapunov import _defaults
+    h, n_steps, n_tr = _defaults(s, kw.get("T"), dt, None)
+    out = {
+        "lyapunov_spectrum": [None if not math.isfinite(v) else float(v) for v in lam],
+        "max_lyapunov": None if not math.isfinite(lam[0]) else float(lam[0]),
+        "kaplan_yorke_dimension": (float(kaplan_yorke_dimension(lam))
+                                   if len(lam) == s.dim and np.all(np.isfinite(lam)) else None),
+        "method": ("twin trajectories over the discretised history (delay system)"
+                   if s.is_delay else
+                   "Benettin QR on the exact tangent dynamics"
+                   + (", iterated map" if s.is_map else ", RK4")),
+        "unit": "per iteration" if s.is_map else "per unit time",
+        "T": n_steps * h, "dt": h, "transient": n_tr * h,
+        "x0": [float(v) for v in (s.x0 if x0 is None else x0)],
+        "date": time.strftime("%Y-%m-%d"), "seconds": round(elapsed, 2),
+    }
+    if caught:
+        out["warnings"] = [str(w.message) for w in caught]
+    return out
+
+
+def agree(a, b) -> bool:
+    if a is None or b is None:
+        return False
+    return abs(a - b) <= max(REL_TOL * abs(b), ABS_TOL)
+
+
+def check(names=None) -> dict:
+    """Rerun each system from another initial condition (a point of the recorded run's
+    attractor, reached from a perturbed start) with half the step; compare the largest
+    exponent with the recorded one."""
+    from . import get
+    from ..integrate import simulate
+
+    ref = load()
+    names = names or sorted(ref)
+    report = {}
+    for n in names:
+        s = get(n)
+        rng = np.random.default_rng(1)
+        start = s.x0 + 1e-3 * np.maximum(np.abs(s.x0), 1.0) * rng.normal(size=s.dim)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = simulate(s, 2, dt=None if s.is_map else 50 * s.period, x0=start,
+                             substeps=1 if s.is_map else max(1, int(50 * s.period / s.dt)),
+                             on_diverge="ignore")
+            x1 = x[-1] if np.all(np.isfinite(x[-1])) else start
+        except ValueError:
+            x1 = start
+        rerun = compute(n, dt_factor=1.0 if s.is_map else 0.5, x0=x1, seed=1)
+        rec = ref.get(n, {}).get("max_lyapunov")
+        report[n] = {"recorded": rec, "rerun": rerun["max_lyapunov"],
+                     "agree": agree(rerun["max_lyapunov"], rec)}
+        print(f"{n:28s} recorded {rec!s:>12.12} rerun {rerun['max_lyapunov']!s:>12.12} "
+              f"{'ok' if report[n]['agree'] else 'DIFFERS'}", flush=True)
+    return report
+
+
+def main(argv=None) -> int:
+    from . import names as all_names
+
+    p = argparse.ArgumentParser(prog="python -m chaoslab.systems.reference",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("names", nargs="*", help="systems (default: the whole catalog)")
+    p.add_argument("--check", action="store_true",
+                   help="rerun from another start with half the step and compare")
+    p.add_argument("--out", default=None, help="where to write (default: the package data)")
+    args = p.parse_args(argv)
+    names = args.names or all_names()
+    if args.check:
+        report = check(names)
+        flows = [n for n in report]
+        ok = sum(report[n]["agree"] for n in flows)
+        print(f"\n{ok} of {len(flows)} agree within {REL_TOL:.0%} (or {ABS_TOL} absolute)")
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=1))
+        return 0
+    path = Path(args.out) if args.out else _path()
+    existing = json.loads(path.read_text())["systems"] if path.exists() else {}
+    for n in names:
+        existing[n] = compute(n)
+        lam = existing[n]["lyapunov_spectrum"]
+        print(f"{n:28s} {existing[n]['seconds']:6.1f} s  lambda = "
+              + ", ".join("nan" if v is None else f"{v:.4g}" for v in lam), flush=True)
+        path.write_text(json.dumps({"about": __doc__.splitlines()[0],
+                                    "systems": dict(sorted(existing.items()))}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
