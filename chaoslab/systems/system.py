@@ -123,6 +123,7 @@ class System:
     transport: bool = False  # a 2-D transport flow (FTLE work); ``domain`` gives its box
     dysts_names: dict = field(default_factory=dict)  # our parameter name -> dysts' name
     dysts_phase: str = ""  # for flows dysts writes with a phase variable: its value, e.g. "omega*t"
+    dysts_arrays: dict = field(default_factory=dict)  # dysts array parameter -> nested lists of ours
     delayed: tuple = ()    # delay systems: ((symbol, variable), ...), symbol = variable(t - tau)
     tau: str = ""          # delay systems: the parameter holding the delay time
 
@@ -331,7 +332,7 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                 period=None, citation="", description="", reference=None, domain=None,
                 size=None, template=None, notes="", unbounded=False, aux=None,
                 transport=False, dysts_names=None, dysts_phase="", delayed=None,
-                tau="") -> System:
+                tau="", dysts_arrays=None) -> System:
     """Validate user or catalog data and build a :class:`System`."""
     if not isinstance(name, str) or not name.strip():
         raise EquationError("a system needs a non-empty name")
@@ -390,7 +391,8 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                   reference=dict(reference or {}), domain=domain, size=size,
                   template=template, notes=notes, unbounded=unbounded, aux=aux,
                   transport=bool(transport), dysts_names=dict(dysts_names or {}),
-                  dysts_phase=dysts_phase, delayed=delayed, tau=tau)
+                  dysts_phase=dysts_phase, delayed=delayed, tau=tau,
+                  dysts_arrays=dict(dysts_arrays or {}))
     sys_.exprs  # parse now: errors surface at definition time, not at first use
     return sys_
 

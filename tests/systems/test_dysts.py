@@ -35,6 +35,12 @@ def _ours_and_theirs(name):
         pytest.skip(f"dysts 0.96 has no class for {name}")
     meta = MAPS[name] if ours.is_map else FLOWS[name]
     theirs_params = {mapping.get(k, k): v for k, v in ours.values.items()}
+    # dysts' vector and matrix parameters are scalar parameters here, one per element
+    for arr, names in ours.dysts_arrays.items():
+        theirs_params[arr] = np.vectorize(lambda n: ours.values[n], otypes=[float])(
+            np.array(names, dtype=object))
+        for n in np.ravel(np.array(names, dtype=object)):
+            theirs_params.pop(n, None)
     missing = set(meta["parameters"]) - set(theirs_params)
     assert not missing, f"{name}: dysts parameters {missing} have no chaoslab counterpart"
     return ours, cls(parameters=theirs_params)
