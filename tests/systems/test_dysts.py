@@ -37,10 +37,13 @@ def _ours_and_theirs(name):
     theirs_params = {mapping.get(k, k): v for k, v in ours.values.items()}
     # dysts' vector and matrix parameters are scalar parameters here, one per element
     for arr, names in ours.dysts_arrays.items():
-        theirs_params[arr] = np.vectorize(lambda n: ours.values[n], otypes=[float])(
+        # an element is one of our parameters, or a number dysts fixes (e.g. a leading 0)
+        theirs_params[arr] = np.vectorize(
+            lambda n: ours.values[n] if isinstance(n, str) else float(n), otypes=[float])(
             np.array(names, dtype=object))
         for n in np.ravel(np.array(names, dtype=object)):
-            theirs_params.pop(n, None)
+            if isinstance(n, str):
+                theirs_params.pop(n, None)
     missing = set(meta["parameters"]) - set(theirs_params)
     assert not missing, f"{name}: dysts parameters {missing} have no chaoslab counterpart"
     return ours, cls(parameters=theirs_params)
