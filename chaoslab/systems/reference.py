@@ -114,6 +114,69 @@ def check(names=None) -> dict:
     return report
 
 
+#: Largest exponents published in the cited papers (per unit time, default parameters).
+PUBLISHED = {
+    "Lorenz": (0.9056, "Sprott (2003), Chaos and Time-Series Analysis, table A.1"),
+    "Rossler": (0.0714, "Sprott (2003), Chaos and Time-Series Analysis, table A.1"),
+    "Chen": (2.0272, "Chen and Ueta (1999)"),
+    "Henon": (0.4192, "Sprott (2003), Chaos and Time-Series Analysis, table A.1"),
+}
+
+
+def table(check_report: dict | None = None) -> str:
+    """A markdown table: chaoslab's largest exponent against dysts' estimates and the
+    published value, with a reason for every disagreement above 15%."""
+    import json as _json
+    import os
+
+    ref = load()
+    try:
+        import dysts
+        base = os.path.join(os.path.dirname(dysts.__file__), "data")
+        dy = {**_json.load(open(os.path.join(base, "chaotic_attractors.json"))),
+              **_json.load(open(os.path.join(base, "discrete_maps.json")))}
+    except ImportError:
+        dy = {}
+    rows = ["| system | chaoslab lambda_1 | dysts max estimate | dysts spectrum[0] | published "
+            "| note |", "|---|---|---|---|---|---|"]
+
+    def fmt(v):
+        return "" if v is None else f"{v:.4g}"
+
+    n_far = 0
+    for name in sorted(ref):
+        ours = ref[name].get("max_lyapunov")
+        d = dy.get(name, {})
+        dmax = d.get("maximum_lyapunov_estimated")
+        dspec = (d.get("lyapunov_spectrum_estimated") or [None])[0]
+        pub = PUBLISHED.get(name, (None, ""))[0]
+        note = ""
+        far = dmax is not None and ours is not None and abs(ours - dmax) > 0.15 * abs(dmax)
+        if far:
+            n_far += 1
+            reasons = []
+            if dspec is not None and abs(dspec - dmax) > 0.15 * abs(dmax):
+                reasons.append("dysts' two estimates disagree with each other by "
+                               f"{abs(dspec / dmax - 1):.0%}")
+            if dspec is not None and abs(ours - dspec) <= 0.15 * abs(dspec):
+                reasons.append("chaoslab agrees with dysts' spectrum estimate")
+            if pub is not None and abs(ours - pub) <= 0.01 * abs(pub):
+                reasons.append("chaoslab agrees with the published value within 1%")
+            rc = (check_report or {}).get(name)
+            if rc is not None:
+                reasons.append("chaoslab's rerun (other start, half step) "
+                               + ("agrees" if rc["agree"] else "differs: see the entry"))
+            if abs(ours) < 0.01:
+                reasons.append("near zero: not chaotic at these parameters by chaoslab's run")
+            if ref[name].get("warnings"):
+                reasons.append("the run warned: " + ref[name]["warnings"][0][:80])
+            note = "; ".join(reasons) or "dysts estimate from short trajectories"
+        rows.append(f"| {name} | {fmt(ours)} | {fmt(dmax)} | {fmt(dspec)} | {fmt(pub)} | {note} |")
+    head = (f"{len(ref)} systems; {n_far} differ from dysts' stored maximum estimate by more "
+            "than 15%.\n\n")
+    return head + "\n".join(rows) + "\n"
+
+
 def main(argv=None) -> int:
     from . import names as all_names
 
@@ -123,7 +186,16 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true",
                    help="rerun from another start with half the step and compare")
     p.add_argument("--out", default=None, help="where to write (default: the package data)")
+    p.add_argument("--table", default=None, metavar="FILE",
+                   help="write the comparison table (markdown) to FILE; with --check-report, "
+                        "use a saved check")
+    p.add_argument("--check-report", default=None, help="a JSON file written by --check --out")
     args = p.parse_args(argv)
+    if args.table:
+        rep = json.loads(Path(args.check_report).read_text()) if args.check_report else None
+        Path(args.table).write_text(table(rep))
+        print(f"wrote {args.table}")
+        return 0
     names = args.names or all_names()
     if args.check:
         report = check(names)
