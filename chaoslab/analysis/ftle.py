@@ -120,12 +120,16 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
                               bound=bound)
     # largest singular value of the (dim x 2) gradient: sqrt of the largest eigenvalue of
     # the 2 x 2 Cauchy-Green tensor C = phi^T phi
-    a = np.einsum("nij,nij->n", phi[:, :, :1], phi[:, :, :1])
-    c = np.einsum("nij,nij->n", phi[:, :, 1:], phi[:, :, 1:])
-    b = np.einsum("ni,ni->n", phi[:, :, 0], phi[:, :, 1])
-    lam_max = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
+    # scale each gradient by its largest entry first: C's entries would overflow for
+    # strong stretching (e^(2 lambda T)) long before the gradient itself does
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = 0.5 * np.log(lam_max) / abs(T)
+        scale = np.max(np.abs(phi), axis=(1, 2))
+        u = phi / np.where(scale > 0, scale, 1.0)[:, None, None]
+        a = np.einsum("ni,ni->n", u[:, :, 0], u[:, :, 0])
+        c = np.einsum("ni,ni->n", u[:, :, 1], u[:, :, 1])
+        b = np.einsum("ni,ni->n", u[:, :, 0], u[:, :, 1])
+        lam_max = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
+        f = (np.log(scale) + 0.5 * np.log(lam_max)) / abs(T)
     dead = bad >= 0
     if dead.any():
         f[dead] = np.nan
