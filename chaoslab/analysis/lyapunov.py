@@ -81,13 +81,7 @@ def _run_lyap(system, X, Pm, Q, t0, h, n_steps, renorm, hist_every, n_hist, boun
                  float(bound), bad[a:b])
         X[:, a:b] = Xs
 
-    # one trajectory per lane: split the batch over the threads row by row
-    slabs = np.array_split(np.arange(B), min(B, nb.n_threads()))
-    slabs = [(int(s[0]), int(s[-1]) + 1) for s in slabs if len(s)]
-    if len(slabs) == 1:
-        work(*slabs[0])
-    else:
-        list(nb._pool().map(lambda ab: work(*ab), slabs))
+    nb._parallel_rows(work, B)  # one trajectory at a time: split the batch by rows
     return logsum, hist, bad, X
 
 

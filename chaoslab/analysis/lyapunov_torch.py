@@ -4,20 +4,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..integrate.torch_backend import _OPS, default_device, torch_rhs
-from ..systems.tape import evaluate
+from ..integrate.torch_backend import default_device, torch_rhs, torch_tape_function
 
 
 def _torch_jac(system):
-    tape = system.jacobian_tape
-    D, M = system.dim, len(system.params)
+    D = system.dim
+    jac_flat = torch_tape_function(system.jacobian_tape, D, len(system.params))
 
     def jac(t, X, P):
-        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
-        inputs = [t] + [X[:, i] for i in range(D)] + [P[:, j] for j in range(M)]
-        outs = [o if isinstance(o, torch.Tensor) and o.shape == X[:, 0].shape
-                else torch.full_like(X[:, 0], float(o)) for o in evaluate(tape, inputs, _OPS)]
-        return torch.stack(outs, dim=1).reshape(X.shape[0], D, D)
+        return jac_flat(t, X, P).reshape(X.shape[0], D, D)
     return jac
 
 

@@ -106,6 +106,17 @@ def _split(B: int, parts: int) -> list:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
+def _parallel_rows(fn, B: int):
+    """Run ``fn(a, b)`` on row ranges, one per thread, for kernels that loop over
+    trajectories one at a time (no SIMD blocks)."""
+    slabs = np.array_split(np.arange(B), min(B, n_threads()))
+    slabs = [(int(s[0]), int(s[-1]) + 1) for s in slabs if len(s)]
+    if len(slabs) == 1:
+        fn(*slabs[0])
+    else:
+        list(_pool().map(lambda ab: fn(*ab), slabs))
+
+
 def _parallel(fn, B: int):
     slabs = _split(B, n_threads())
     if len(slabs) == 1:
@@ -196,10 +207,5 @@ def run_delay(system, X, Pm, t0, h, n_out, stride, bound, XI=None, history=None,
                     out[a:b], float(bound), bad[a:b])
         Xc[:, a:b] = Xs
 
-    slabs = np.array_split(np.arange(B), min(B, n_threads()))
-    slabs = [(int(s[0]), int(s[-1]) + 1) for s in slabs if len(s)]
-    if len(slabs) == 1:
-        work(*slabs[0])
-    else:
-        list(_pool().map(lambda ab: work(*ab), slabs))
+    _parallel_rows(work, B)
     return out, Xc, bad, (HX, HF)

@@ -9,7 +9,8 @@ import torch
 
 from ..systems.tape import evaluate
 
-__all__ = ["simulate_torch", "torch_rhs", "resolve_dtype", "default_device"]
+__all__ = ["simulate_torch", "torch_rhs", "torch_tape_function", "resolve_dtype",
+           "default_device"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
            "float16": torch.float16}
@@ -54,21 +55,23 @@ _OPS = {
 }
 
 
+def torch_tape_function(tape, dim: int, n_params: int):
+    """``g(t, X, P) -> (B, n_outputs)``: a tape evaluated on the columns of X and P."""
+    def g(t, X, P):
+        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
+        inputs = [t] + [X[:, i] for i in range(dim)] + [P[:, j] for j in range(n_params)]
+        col = X[:, 0]
+        outs = [o if isinstance(o, torch.Tensor) and o.shape == col.shape
+                else torch.broadcast_to(torch.as_tensor(o, dtype=X.dtype, device=X.device),
+                                        col.shape)
+                for o in evaluate(tape, inputs, _OPS)]
+        return torch.stack(outs, dim=1)
+    return g
+
+
 def torch_rhs(system):
     """``f(t, X, P) -> dX`` on tensors: X (B, dim), P (B, n_params), t a float."""
-    tape = system.rhs_tape
-    D, M = system.dim, len(system.params)
-
-    def f(t, X, P):
-        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
-        inputs = [t] + [X[:, i] for i in range(D)] + [P[:, j] for j in range(M)]
-        outs = evaluate(tape, inputs, _OPS)
-        return torch.stack([o if isinstance(o, torch.Tensor) and o.shape == X[:, 0].shape
-                            else torch.broadcast_to(torch.as_tensor(o, dtype=X.dtype,
-                                                                    device=X.device),
-                                                    X[:, 0].shape)
-                            for o in outs], dim=1)
-    return f
+    return torch_tape_function(system.rhs_tape, system.dim, len(system.params))
 
 
 def _check(X, bound, bad, step):
