@@ -17,7 +17,7 @@ from fractions import Fraction as F
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 7
+KERNEL_VERSION = 8
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "_vsin({0})", "cos": "_vcos({0})",
@@ -109,11 +109,26 @@ def _module_start() -> list:
             *_SINCOS.splitlines(), ""]
 
 
-def _function(L, name, tape, inputs, inline=False):
-    """Append ``def name(inputs): ... return (outputs)`` computed by ``tape``."""
+def _function(L, name, tape, groups, inline=False):
+    """Append ``def name(t, xs, ..., ps): ... return (outputs)`` computed by ``tape``.
+
+    ``groups`` is ``[("t", None), ("xs", [x0, x1, ...]), ..., ("ps", [p0, ...])]``: the
+    states and parameters arrive as tuples and are unpacked inside, because CPython passes
+    more than about 30 positional arguments as ``*args``, which numba cannot inline.
+    """
+    inputs = []
+    unpack = []
+    for arg, names in groups:
+        if names is None:
+            inputs.append(arg)
+        else:
+            inputs.extend(names)
+            if names:
+                unpack.append(f"    {', '.join(names)}, = {arg}")
     body, outs = tape_body(tape, inputs)
     L.append("@njit(inline='always', **_JIT)" if inline else "@njit(**_JIT)")
-    L.append(f"def {name}({', '.join(inputs)}):")
+    L.append(f"def {name}({', '.join(arg for arg, _ in groups)}):")
+    L.extend(unpack)
     L.extend(body)
     L.append(f"    return {_tuple(outs)}")
     L.append("")
@@ -157,8 +172,9 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     P = _names("p", M)
     L = _module_start()
     w = L.append
-    _function(L, "f", rhs_tape, ["t"] + X + P)
-    _function(L, "jac", jac_tape, ["t"] + X + P)
+    groups = [("t", None), ("xs", X), ("ps", P)]
+    _function(L, "f", rhs_tape, groups)
+    _function(L, "jac", jac_tape, groups)
 
     def load_lane(indent):
         s = " " * indent
@@ -171,7 +187,7 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         return [f"{s}X[{i}, l] = {x}" for i, x in enumerate(X)]
 
     def call(t, xs):
-        return f"f({', '.join([t] + list(xs) + P)})"
+        return f"f({t}, {_tuple(xs)}, {_tuple(P)})"
 
     def record(indent):
         """Blow-up check and output of lane l at output index k."""
@@ -240,7 +256,7 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     if fj_tape is not None:
         # inlined at numba's level: LLVM's inliner may refuse a body this size, and a call
         # inside the lane loop would stop it from vectorising
-        outs = _function(L, "fj", fj_tape, ["t"] + X + P, inline=True)
+        outs = _function(L, "fj", fj_tape, groups, inline=True)
         _tangent_kernels(L, X, P, outs[D:], kind)
         if kind == "flow" and D <= 8:
             _tangent2_driver(L, X, P, outs[D:])
@@ -348,7 +364,7 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
         return " + ".join(terms) if terms else "0.0"
 
     def fjcall(t, xs):
-        return f"fj({', '.join([t] + list(xs) + P)})"
+        return f"fj({t}, {_tuple(xs)}, {_tuple(P)})"
 
     w("@njit(**_JIT)")
     w("def lyap(X, Pm, Q, t0, h, n_steps, renorm, logsum, hist, hist_every, bound, bad):")
@@ -457,7 +473,7 @@ def _tangent2_driver(L, X, P, jac_outs):
         return " + ".join(terms) if terms else "0.0"
 
     def fjcall(t, xs):
-        return f"fj({', '.join([t] + list(xs) + P)})"
+        return f"fj({t}, {_tuple(xs)}, {_tuple(P)})"
 
     w("@njit(**_JIT)")
     w("def tangent2(X, Pm, V, t0, h, n_steps, bound, bad):")
@@ -521,7 +537,8 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
     P = _names("p", M)
     L = _module_start()
     w = L.append
-    _function(L, "f", rhs_tape, ["t"] + X + XD + P, inline=True)
+    _function(L, "f", rhs_tape, [("t", None), ("xs", X), ("xds", XD), ("ps", P)],
+              inline=True)
     w("@njit(inline='always', **_JIT)")
     w("def lagged(HX, HF, XI, l, pos, h, L, i):")
     w("    # component i of the state at grid position pos (>= pos - 1 points are stored)")
@@ -564,7 +581,7 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
                 for n, v in enumerate(delay_vars)]
 
     def call(t, xs, tag):
-        return f"f({', '.join([t] + list(xs) + [d + tag for d in XD] + P)})"
+        return f"f({t}, {_tuple(xs)}, {_tuple(d + tag for d in XD)}, {_tuple(P)})"
 
     K = [_names(f"k{j}_", D) for j in range(1, 5)]
     L.extend(lag("g - q", "_a"))
