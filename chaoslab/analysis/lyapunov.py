@@ -54,8 +54,8 @@ def _defaults(system: System, T, dt, transient):
         tr = 1_000 if transient is None else _check_int(transient, "transient", 0)
         return dt, n, tr
     dt = system.dt if dt is None else _check_float(dt, "dt", positive=True)
-    if T is None:  # 10,000 periods, at most 3 million steps
-        T = min(10_000.0 * system.period, 3e6 * dt)
+    if T is None:  # 10,000 periods, at most 3 million steps, unless the entry says less
+        T = system.lyapunov_T or min(10_000.0 * system.period, 3e6 * dt)
     T = _check_float(T, "T", positive=True)
     transient = 20.0 * system.period if transient is None else _check_float(transient,
                                                                            "transient")

@@ -86,7 +86,7 @@ def _build(name: str, entry: dict) -> System:
         unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
         transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"),
         dysts_phase=entry.get("dysts_phase", ""), delayed=entry.get("delayed"),
-        dysts_arrays=entry.get("dysts_arrays"),
+        dysts_arrays=entry.get("dysts_arrays"), lyapunov_T=entry.get("lyapunov_T"),
         tau=entry.get("tau", ""))
     if size is not None and x0 is None:
         sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))

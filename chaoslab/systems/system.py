@@ -126,6 +126,7 @@ class System:
     dysts_arrays: dict = field(default_factory=dict)  # dysts array parameter -> nested lists of ours
     delayed: tuple = ()    # delay systems: ((symbol, variable), ...), symbol = variable(t - tau)
     tau: str = ""          # delay systems: the parameter holding the delay time
+    lyapunov_T: float | None = None  # a shorter default run for Lyapunov exponents (see notes)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -332,7 +333,7 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                 period=None, citation="", description="", reference=None, domain=None,
                 size=None, template=None, notes="", unbounded=False, aux=None,
                 transport=False, dysts_names=None, dysts_phase="", delayed=None,
-                tau="", dysts_arrays=None) -> System:
+                tau="", dysts_arrays=None, lyapunov_T=None) -> System:
     """Validate user or catalog data and build a :class:`System`."""
     if not isinstance(name, str) or not name.strip():
         raise EquationError("a system needs a non-empty name")
@@ -392,7 +393,9 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                   template=template, notes=notes, unbounded=unbounded, aux=aux,
                   transport=bool(transport), dysts_names=dict(dysts_names or {}),
                   dysts_phase=dysts_phase, delayed=delayed, tau=tau,
-                  dysts_arrays=dict(dysts_arrays or {}))
+                  dysts_arrays=dict(dysts_arrays or {}),
+                  lyapunov_T=None if lyapunov_T is None else parse_constant(
+                      lyapunov_T, label=f"{label}: lyapunov_T"))
     sys_.exprs  # parse now: errors surface at definition time, not at first use
     return sys_
 
