@@ -135,6 +135,13 @@ def _function(L, name, tape, groups, inline=False):
     return outs
 
 
+def _load_lane(X, P, indent):
+    """Lines reading trajectory ``l``'s state and parameters into scalars."""
+    s = " " * indent
+    return ([f"{s}{x} = X[{i}, l]" for i, x in enumerate(X)]
+            + [f"{s}{p} = Pm[{j}, l]" for j, p in enumerate(P)])
+
+
 def _names(prefix, n):
     return [f"{prefix}{i}" for i in range(n)]
 
@@ -175,12 +182,6 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     groups = [("t", None), ("xs", X), ("ps", P)]
     _function(L, "f", rhs_tape, groups)
     _function(L, "jac", jac_tape, groups)
-
-    def load_lane(indent):
-        s = " " * indent
-        out = [f"{s}{x} = X[{i}, l]" for i, x in enumerate(X)]
-        out += [f"{s}{p} = Pm[{j}, l]" for j, p in enumerate(P)]
-        return out
 
     def store_lane(indent):
         s = " " * indent
@@ -239,7 +240,7 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         w("            for j in range(stride):")
         w("                t = t0 + ((k - 1) * stride + j) * h")
         w("                for l in range(B):")
-        L.extend(load_lane(20))
+        L.extend(_load_lane(X, P, 20))
         L.extend(stepper(20))
         L.extend(store_lane(20))
         w("        for l in range(B):")
@@ -272,10 +273,7 @@ def _dopri_driver(L, X, P, call, record):
     w("def dopri5(X, Pm, t0, h_out, n_out, rtol, atol, max_steps, out, bound, bad, nsteps):")
     w("    B = X.shape[1]")
     w("    for l in range(B):")
-    for i, x in enumerate(X):
-        w(f"        {x} = X[{i}, l]")
-    for j, p in enumerate(P):
-        w(f"        {p} = Pm[{j}, l]")
+    L.extend(_load_lane(X, P, 8))
     w("        t = t0")
     w("        h = h_out")
     w("        steps = 0")
@@ -378,10 +376,7 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
     w("    hh = 0.5 * h")
     w("    h6 = h / 6.0")
     w("    for l in range(B):")
-    for i, x in enumerate(X):
-        w(f"        {x} = X[{i}, l]")
-    for j, p in enumerate(P):
-        w(f"        {p} = Pm[{j}, l]")
+    L.extend(_load_lane(X, P, 8))
     w("        Qc = Q[l]")
     w("        nh = 0")
     w("        for s in range(n_steps):")
@@ -484,10 +479,7 @@ def _tangent2_driver(L, X, P, jac_outs):
     w("        t = t0 + s * h")
     w("        for l in range(B):")
     ind = " " * 12
-    for i, x in enumerate(X):
-        w(f"{ind}{x} = X[{i}, l]")
-    for j, p in enumerate(P):
-        w(f"{ind}{p} = Pm[{j}, l]")
+    L.extend(_load_lane(X, P, len(ind)))
     v = [[f"v{i}_{c}" for c in cols] for i in range(D)]
     for i in range(D):
         for c in cols:
@@ -564,10 +556,7 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
     w("    hh = 0.5 * h")
     w("    h6 = h / 6.0")
     w("    for l in range(B):")
-    for i, x in enumerate(X):
-        w(f"        {x} = X[{i}, l]")
-    for j, p in enumerate(P):
-        w(f"        {p} = Pm[{j}, l]")
+    L.extend(_load_lane(X, P, 8))
     w(f"        q = Pm[{tau_index}, l] / h")
     w("        g = g0")
     w("        for k in range(n_out):")
