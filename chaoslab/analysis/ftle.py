@@ -17,7 +17,6 @@ aperiodic flows. Physica D 212, 271-304.
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np

@@ -35,7 +35,7 @@ class LabState(param.Parameterized):
     def trajectory(self):
         """(t, x) of the current system, or (None, None) with ``error`` set."""
         s = self.current()
-        r = simulate(s, self.n_steps, transient=0 if s.is_map else 0, full_output=True,
+        r = simulate(s, self.n_steps, full_output=True,
                      on_diverge="ignore")
         self.error = (f"The trajectory diverged at step {r.diverged[0]}; try other "
                       "parameters." if r.diverged else "")

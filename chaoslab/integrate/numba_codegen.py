@@ -484,7 +484,6 @@ def _tangent2_driver(L, X, P, jac_outs):
     for i in range(D):
         for c in cols:
             w(f"{ind}{v[i][c]} = V[{2 * i + c}, l]")
-    prev = None
     for n, tt in enumerate(("t", "t + hh", "t + hh", "t + h")):
         if n == 0:
             xs = X

@@ -99,10 +99,8 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
     total = transient + n_steps - 1
     t = t0
     Xt = _check(Xt, bound, bad, 0)
-    k = 0
     if transient == 0:
         out[:, 0] = Xt
-        k = 1
     if method == "dopri5":
         _dopri5(f, Xt, Pt, t0, dt, transient, n_steps, out, bad, bound, rtol, atol)
         return out, bad.cpu().numpy(), None

@@ -9,7 +9,6 @@ from importlib import resources
 
 import numpy as np
 
-from .expressions import EquationError
 from .system import Size, System, make_system
 
 __all__ = ["names", "get", "define", "entries", "search", "UnknownSystemError"]

@@ -8,7 +8,6 @@ the torch function, the exact Jacobian, the LaTeX) is derived from the equation 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 

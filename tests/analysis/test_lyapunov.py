@@ -1,6 +1,5 @@
 """Lyapunov spectra against analytic and published values."""
 import math
-import warnings
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """The whole catalog: counts, a bounded default simulation for every entry, and the
 recorded reference invariants."""
-import math
 import warnings
 
 import numpy as np
