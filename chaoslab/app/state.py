@@ -33,10 +33,9 @@ class LabState(param.Parameterized):
         return self.system.with_params(**self.values)
 
     def trajectory(self):
-        """(t, x) of the current system, or (None, None) with ``error`` set."""
+        """(t, x) of the current system; a diverged run sets ``error`` (its tail is NaN)."""
         s = self.current()
-        r = simulate(s, self.n_steps, full_output=True,
-                     on_diverge="ignore")
+        r = simulate(s, self.n_steps, full_output=True, on_diverge="ignore")
         self.error = (f"The trajectory diverged at step {r.diverged[0]}; try other "
                       "parameters." if r.diverged else "")
         return r.t, r.x
