@@ -135,6 +135,24 @@ def _function(L, name, tape, groups, inline=False):
     return outs
 
 
+def _call(fn, t, *groups):
+    """``fn(t, (x0, ...), ..., (p0, ...))``: a call of a printed tape function."""
+    return f"{fn}({t}, {', '.join(_tuple(g) for g in groups)})"
+
+
+def _jac_times(jac_outs, D, i, operand):
+    """Row ``i`` of J v, where ``jac_outs[D*i + j]`` is J's printed entry and
+    ``operand(j)`` prints v's component ``j``. The Jacobian entries are read from ``r``
+    (after the ``D`` right-hand-side values); constant 0 and 1 entries are folded."""
+    terms = []
+    for j in range(D):
+        e = jac_outs[D * i + j]
+        if e == "0.0":
+            continue
+        terms.append(operand(j) if e == "1.0" else f"r[{D + D * i + j}] * {operand(j)}")
+    return " + ".join(terms) if terms else "0.0"
+
+
 def _load_lane(X, P, indent):
     """Lines reading trajectory ``l``'s state and parameters into scalars."""
     s = " " * indent
@@ -188,7 +206,7 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         return [f"{s}X[{i}, l] = {x}" for i, x in enumerate(X)]
 
     def call(t, xs):
-        return f"f({t}, {_tuple(xs)}, {_tuple(P)})"
+        return _call("f", t, xs, P)
 
     def record(indent):
         """Blow-up check and output of lane l at output index k."""
@@ -347,22 +365,11 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
     """
     D = len(X)
     w = L.append
-    # J entry (i, j) is output D*i + j of the Jacobian part; print terms once
-    def jv(r, i, src, c):
-        terms = []
-        for j in range(D):
-            e = jac_outs[D * i + j]
-            if e == "0.0":
-                continue
-            ref = f"{r}[{D + D * i + j}]"
-            if e == "1.0":
-                terms.append(f"{src}[{j}, {c}]")
-            else:
-                terms.append(f"{ref} * {src}[{j}, {c}]")
-        return " + ".join(terms) if terms else "0.0"
+    def jv(i, src):
+        return _jac_times(jac_outs, D, i, lambda j: f"{src}[{j}, c]")
 
     def fjcall(t, xs):
-        return f"fj({t}, {_tuple(xs)}, {_tuple(P)})"
+        return _call("fj", t, xs, P)
 
     w("@njit(**_JIT)")
     w("def lyap(X, Pm, Q, t0, h, n_steps, renorm, logsum, hist, hist_every, bound, bad):")
@@ -385,7 +392,7 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
         w(f"            r = {fjcall('t', X)}")
         w("            for c in range(K):")
         for i in range(D):
-            w(f"                A1[{i}, c] = {jv('r', i, 'Qc', 'c')}")
+            w(f"                A1[{i}, c] = {jv(i, 'Qc')}")
         w("                for i in range(" + str(D) + "):")
         w("                    Qc[i, c] = A1[i, c]")
         w(f"            {_tuple(X)} = {_tuple(f'r[{i}]' for i in range(D))}")
@@ -403,7 +410,7 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
                 w(f"            r{n}_{i} = r[{i}]")
             w("            for c in range(K):")
             for i in range(D):
-                w(f"                {dst}[{i}, c] = {jv('r', i, src, 'c')}")
+                w(f"                {dst}[{i}, c] = {jv(i, src)}")
             if n < 3:
                 fac = "h" if n == 2 else "hh"
                 for i in range(D):
@@ -458,17 +465,10 @@ def _tangent2_driver(L, X, P, jac_outs):
     cols = range(2)
 
     def jv(i, c, vals):
-        terms = []
-        for j in range(D):
-            e = jac_outs[D * i + j]
-            if e == "0.0":
-                continue
-            ref = f"r[{D + D * i + j}]"
-            terms.append(vals[j][c] if e == "1.0" else f"{ref} * {vals[j][c]}")
-        return " + ".join(terms) if terms else "0.0"
+        return _jac_times(jac_outs, D, i, lambda j: vals[j][c])
 
     def fjcall(t, xs):
-        return f"fj({t}, {_tuple(xs)}, {_tuple(P)})"
+        return _call("fj", t, xs, P)
 
     w("@njit(**_JIT)")
     w("def tangent2(X, Pm, V, t0, h, n_steps, bound, bad):")
@@ -569,7 +569,7 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
                 for n, v in enumerate(delay_vars)]
 
     def call(t, xs, tag):
-        return f"f({t}, {_tuple(xs)}, {_tuple(d + tag for d in XD)}, {_tuple(P)})"
+        return _call("f", t, xs, [d + tag for d in XD], P)
 
     K = [_names(f"k{j}_", D) for j in range(1, 5)]
     L.extend(lag("g - q", "_a"))
