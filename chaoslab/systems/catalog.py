@@ -104,11 +104,8 @@ def build_sized(sys_: System, size: Size, values: dict) -> System:
     """Rebuild a system whose dimension is a parameter with a new size."""
     base, text = sys_.template
     variables = _sized_variables(base, size.value)
+    # ``replace`` builds a new object: nothing derived for the old size comes along
     new = replace(sys_, variables=variables, size=size, values=dict(values))
-    # drop the cached derived state of the old size
-    for attr in ("symbols", "exprs", "jacobian_exprs", "_inputs", "rhs_tape",
-                 "jacobian_tape", "rhs_jac_tape", "structure_key", "latex", "nonautonomous"):
-        new.__dict__.pop(attr, None)
     return replace(new, x0=_sized_x0(new, size.value))
 
 

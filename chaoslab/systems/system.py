@@ -180,7 +180,12 @@ class System:
                                  f"(parameters: {', '.join(self.params) or 'none'})")
             new_values[k] = parse_constant(v, label=f"{self.name}: parameter {k}")
         if size is self.size:
-            return replace(self, values=new_values)
+            new = replace(self, values=new_values)
+            # the parsed equations, tapes and kernels do not depend on parameter values:
+            # carry them over, so a slider move does not parse and differentiate again
+            new.__dict__.update({k: v for k, v in self.__dict__.items()
+                                 if k in _DERIVED})
+            return new
         from .catalog import build_sized  # resizing rebuilds the variables and equations
         return build_sized(self, size, new_values)
 
@@ -317,6 +322,11 @@ class System:
                          "min": self.size.min, "max": self.size.max}} if self.size else {}),
             **({"domain": [list(b) for b in self.domain]} if self.domain else {}),
         }
+
+
+#: The cached properties derived from the equations alone (not from parameter values).
+_DERIVED = frozenset(name for name, v in vars(System).items()
+                     if isinstance(v, cached_property))
 
 
 def _clean_derivative(e):
