@@ -22,7 +22,7 @@ __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke
            "power_spectrum", "DivergenceWarning", "SimulationDiverged",
            "EquationError", "UnknownSystemError", "__version__"]
 
-_LAZY = {"integrate": ".integrate", "cli": ".cli"}
+_LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics"}
 
 
 def __getattr__(name):

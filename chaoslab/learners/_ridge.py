@@ -1,0 +1,25 @@
+"""Ridge regression shared by the linear-readout learners."""
+import numpy as np
+import scipy.linalg
+
+
+def ridge(features, targets, alpha):
+    """Solve ``min ||F W - Y||^2 + alpha ||W||^2`` for ``W`` (features x targets).
+
+    Uses the normal equations with a Cholesky factorisation (features are few compared
+    with samples); falls back to least squares when the system is singular.
+    """
+    F = np.asarray(features, dtype=np.float64)
+    Y = np.asarray(targets, dtype=np.float64)
+    if F.flags.c_contiguous and F.shape[0] > F.shape[1]:
+        # F^T F through the symmetric rank-k update: half the work of a general product
+        G = scipy.linalg.blas.dsyrk(1.0, F.T, trans=0, lower=0)
+        G = np.triu(G) + np.triu(G, 1).T
+    else:
+        G = F.T @ F
+    G[np.diag_indices_from(G)] += alpha
+    rhs = F.T @ Y
+    try:
+        return scipy.linalg.solve(G, rhs, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        return np.linalg.lstsq(G, rhs, rcond=None)[0]

@@ -1,0 +1,74 @@
+"""Baselines every forecaster should beat: persistence and linear autoregression."""
+import numpy as np
+
+from ._ridge import ridge
+from .base import Learner
+
+
+class Persistence(Learner):
+    """Forecasts that nothing changes: every future state equals the last observed one."""
+
+    name = "persistence"
+
+    def __init__(self):
+        pass
+
+    def _fit(self, parts, dt, report):
+        pass
+
+    def _init_state(self, ctx):
+        return ctx[:, -1].copy()
+
+    def _step(self, state):
+        return state, state.copy()
+
+
+class LinearAR(Learner):
+    """Linear autoregression: ``x[k+1] = c + sum_j A_j x[k-j]`` for ``j < order``, fitted
+    by ridge regression.
+
+    Parameters
+    ----------
+    order : int
+        Number of past states the forecast uses.
+    alpha : float
+        Ridge penalty.
+    """
+
+    name = "linear_ar"
+
+    def __init__(self, order=4, alpha=1e-8):
+        self.order = order
+        self.alpha = alpha
+
+    @property
+    def context_length(self):
+        return int(self.order)
+
+    def _min_samples(self):
+        return int(self.order) + 2
+
+    def _fit(self, parts, dt, report):
+        p = int(self.order)
+        if p < 1:
+            raise ValueError(f"order must be >= 1, got {self.order}")
+        F, Y = [], []
+        for x in parts:
+            n = len(x)
+            lags = [x[p - 1 - j:n - 1 - j] for j in range(p)]
+            F.append(np.hstack([np.ones((n - p, 1))] + lags))
+            Y.append(x[p:] - x[p - 1:n - 1])
+        self.coef_ = ridge(np.vstack(F), np.vstack(Y), float(self.alpha))
+
+    def _init_state(self, ctx):
+        p = int(self.order)
+        return ctx[:, -p:][:, ::-1].reshape(ctx.shape[0], -1).copy()   # newest first
+
+    def _step(self, state):
+        dim = self.coef_.shape[1]
+        B = state.shape[0]
+        y = state[:, :dim] + np.hstack([np.ones((B, 1)), state]) @ self.coef_
+        return np.hstack([y, state[:, :-dim]]), y
+
+    def _state_arrays(self):
+        return {"coef_": self.coef_}

@@ -1,0 +1,52 @@
+"""Names of chaoslab's learners and the classes behind them (imported on first use)."""
+from importlib import import_module
+
+#: name -> (module, class, one-line description)
+LEARNERS = {
+    "persistence": ("baselines", "Persistence", "baseline: repeats the last observed state"),
+    "linear_ar": ("baselines", "LinearAR", "baseline: linear autoregression on lagged states"),
+    "esn": ("reservoir", "ESN", "echo state network (reservoir computer)"),
+    "ngrc": ("ngrc", "NGRC", "next-generation reservoir computer (nonlinear vector autoregression)"),
+    "sindy": ("sindy", "SINDy", "sparse identification of the vector field (pysindy), "
+              "rolled out by chaoslab's integrator"),
+    "edmd": ("koopman", "EDMD", "Koopman operator by extended dynamic mode decomposition"),
+    "plrnn": ("plrnn", "PLRNN", "piecewise-linear RNN trained with generalized teacher forcing"),
+    "alrnn": ("plrnn", "ALRNN", "almost-linear RNN trained with generalized teacher forcing"),
+    "lstm": ("sequence", "LSTM", "LSTM one-step forecaster"),
+    "transformer": ("sequence", "Transformer", "small causal Transformer on a sliding window"),
+    "mamba": ("ssm", "Mamba", "Mamba-style selective state-space model (pure torch)"),
+    "neural_ode": ("neural_ode", "NeuralODE", "neural ODE: an MLP vector field integrated by RK4"),
+}
+
+
+def names(torch=None):
+    """Registered learner names; ``torch=False`` keeps only those that need no torch."""
+    out = list(LEARNERS)
+    if torch is None:
+        return out
+    return [n for n in out if learner_class(n).uses_torch == torch]
+
+
+def learner_class(name):
+    key = str(name).lower().replace("-", "_")
+    if key not in LEARNERS:
+        import difflib
+        hint = difflib.get_close_matches(key, LEARNERS, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise ValueError(f"unknown learner {name!r}{extra} Known: {', '.join(LEARNERS)}")
+    module, cls, _ = LEARNERS[key]
+    return getattr(import_module(f"chaoslab.learners.{module}"), cls)
+
+
+def make(name, **hyper):
+    """A new, unfitted learner ``name`` with hyperparameters ``hyper``."""
+    cls = learner_class(name)
+    try:
+        return cls(**hyper)
+    except TypeError as exc:
+        raise ValueError(f"bad hyperparameters for {name!r}: {exc}. "
+                         f"Accepted: {cls._param_names()}") from None
+
+
+def describe(name):
+    return LEARNERS[learner_class(name).name][2]

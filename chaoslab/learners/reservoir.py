@@ -1,0 +1,162 @@
+"""Echo state network (reservoir computer)."""
+import numpy as np
+
+from ._ridge import ridge
+from .base import Learner
+
+
+class ESN(Learner):
+    """Echo state network with a sparse random reservoir and a ridge readout.
+
+    The reservoir state follows ``r[k+1] = (1 - leak) r[k] + leak tanh(W r[k] + W_in u[k]
+    + b)`` with a sparse random ``W`` (``degree`` non-zeros per row) scaled to spectral
+    radius ``spectral_radius``. The readout is linear in ``[1, u[k], r[k+1], r[k+1]**2]``
+    (the squares break the tanh reservoir's odd symmetry; Pathak et al., Chaos 27, 121102,
+    2017) and predicts the increment ``u[k+1] - u[k]`` of the normalised state. Only the
+    readout is trained (Jaeger 2001; Lukoševičius 2012 for practical choices), by ridge
+    regression; forecasting feeds outputs back as inputs.
+
+    Parameters
+    ----------
+    size : int
+        Reservoir units.
+    spectral_radius, degree, input_scaling, bias_scaling, leak : float
+        Reservoir construction; see above.
+    ridge : float
+        Ridge penalty of the readout.
+    washout : int
+        Steps of each training trajectory discarded while the reservoir forgets its start;
+        also the context rows needed to synchronise it before a forecast.
+    squares, increment : bool
+        Readout on the squared states too; predict increments rather than states.
+    seed : int
+    """
+
+    name = "esn"
+
+    def __init__(self, size=500, spectral_radius=0.4, degree=3, input_scaling=0.2,
+                 bias_scaling=0.2, leak=1.0, ridge=1e-7, washout=100, squares=True,
+                 increment=True, seed=0):
+        self.size = size
+        self.spectral_radius = spectral_radius
+        self.degree = degree
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.leak = leak
+        self.ridge = ridge
+        self.washout = washout
+        self.squares = squares
+        self.increment = increment
+        self.seed = seed
+
+    @property
+    def context_length(self):
+        return max(1, int(self.washout))
+
+    def _min_samples(self):
+        return int(self.washout) + 10
+
+    def _build(self, dim):
+        import scipy.sparse
+        import scipy.sparse.linalg
+
+        N = int(self.size)
+        if N < 1:
+            raise ValueError(f"size must be >= 1, got {self.size}")
+        rng = np.random.default_rng(self.seed)
+        deg = max(1, min(int(self.degree), N))
+        rows = np.repeat(np.arange(N), deg)
+        cols = np.concatenate([rng.choice(N, deg, replace=False) for _ in range(N)])
+        vals = rng.uniform(-1.0, 1.0, N * deg)
+        W = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(N, N))
+        if N > 2:
+            try:
+                rho = abs(scipy.sparse.linalg.eigs(W, k=1, which="LM", return_eigenvectors=False,
+                                                   v0=np.ones(N), maxiter=5000)[0])
+            except scipy.sparse.linalg.ArpackNoConvergence:
+                rho = np.max(np.abs(np.linalg.eigvals(W.toarray())))
+        else:
+            rho = np.max(np.abs(np.linalg.eigvals(W.toarray())))
+        if rho > 0:
+            W = W * (float(self.spectral_radius) / rho)
+        W.sort_indices()
+        self.w_indptr_ = W.indptr.astype(np.int64)
+        self.w_indices_ = W.indices.astype(np.int64)
+        self.w_data_ = W.data.astype(np.float64)
+        self.w_in_ = rng.uniform(-1.0, 1.0, (N, dim)) * float(self.input_scaling)
+        self.bias_ = rng.uniform(-1.0, 1.0, N) * float(self.bias_scaling)
+
+    def _kernel_args(self):
+        return (self.w_indptr_, self.w_indices_, self.w_data_, self.w_in_, self.bias_,
+                float(self.leak))
+
+    def _fit(self, parts, dt, report):
+        from . import _reservoir_kernels as K
+
+        dim = parts[0].shape[1]
+        allx = np.vstack(parts)
+        self.mean_ = allx.mean(axis=0)
+        self.scale_ = allx.std(axis=0) + 1e-12
+        self._build(dim)
+        report(0.05, "reservoir built")
+        N = int(self.size)
+        w = int(self.washout)
+        feats, targets = [], []
+        for i, x in enumerate(parts):
+            u = (x - self.mean_) / self.scale_
+            states = np.empty((len(u) - 1, N))
+            K.drive(*self._kernel_args(), np.ascontiguousarray(u[:-1]), np.zeros(N), states)
+            F = [np.ones((len(states), 1)), u[:-1], states]
+            if self.squares:
+                F.append(states * states)
+            F = np.hstack(F)[w:]
+            Y = (u[1:] - u[:-1] if self.increment else u[1:])[w:]
+            feats.append(F)
+            targets.append(Y)
+            report(0.1 + 0.5 * (i + 1) / len(parts), "driving the reservoir")
+        self.w_out_ = ridge(np.vstack(feats), np.vstack(targets), float(self.ridge))
+
+    def _sync(self, ctx):
+        from . import _reservoir_kernels as K
+
+        N = int(self.size)
+        u = (ctx - self.mean_) / self.scale_
+        r = np.zeros((len(ctx), N))
+        scratch = np.empty((ctx.shape[1] - 1, N))
+        for b in range(len(ctx)):
+            r[b] = K.drive(*self._kernel_args(), np.ascontiguousarray(u[b, :-1]),
+                           np.zeros(N), scratch) if ctx.shape[1] > 1 else 0.0
+        return r, np.ascontiguousarray(u[:, -1])
+
+    def _forecast(self, ctx, n_steps):
+        from . import _reservoir_kernels as K
+
+        r, u = self._sync(ctx)
+        out = np.empty((len(ctx), n_steps, self.dim_))
+        K.rollout(*self._kernel_args(), self.w_out_, bool(self.squares), bool(self.increment),
+                  r, u, int(n_steps), out)
+        return out * self.scale_ + self.mean_
+
+    # closed-loop map on [r, u] for lyapunov_exponent
+    def _init_state(self, ctx):
+        r, u = self._sync(ctx)
+        return np.hstack([r, u])
+
+    def _step(self, state):
+        from . import _reservoir_kernels as K
+
+        N = int(self.size)
+        new = np.empty_like(state)
+        st = np.empty((1, N))
+        for b in range(len(state)):
+            r = state[b, :N].copy()
+            u = state[b, N:].copy()
+            K.drive(*self._kernel_args(), u[None, :], r, st)
+            y = K.readout(r, u, self.w_out_, bool(self.squares), bool(self.increment))
+            new[b, :N] = r
+            new[b, N:] = y
+        return new, new[:, N:] * self.scale_ + self.mean_
+
+    def _state_arrays(self):
+        return {k: getattr(self, k) for k in ("w_indptr_", "w_indices_", "w_data_", "w_in_",
+                                               "bias_", "w_out_", "mean_", "scale_")}

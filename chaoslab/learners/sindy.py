@@ -1,0 +1,149 @@
+"""SINDy: sparse regression of the vector field (pysindy), rolled out by chaoslab."""
+import numpy as np
+
+from .base import Learner
+
+
+class SINDy(Learner):
+    """Sparse identification of nonlinear dynamics (Brunton, Proctor & Kutz, PNAS 113,
+    3932, 2016).
+
+    Derivatives are estimated by central finite differences of order
+    ``derivative_order``; pysindy's sequentially thresholded least squares (STLSQ) picks
+    a sparse combination of polynomial terms up to ``degree`` for each variable. The learned
+    vector field becomes a chaoslab :class:`~chaoslab.systems.System` (``system_``), with one
+    parameter per kept coefficient, so forecasts run on chaoslab's compiled RK4 integrator
+    (``substeps`` steps per sample) and ``equations()`` prints the model as text.
+
+    Parameters
+    ----------
+    degree : int
+        Highest polynomial degree of the library.
+    threshold : float
+        STLSQ threshold: coefficients smaller in magnitude are set to zero.
+    alpha : float
+        Ridge penalty inside STLSQ (the kept terms are refitted without it).
+    derivative_order : int
+        Accuracy order of the finite differences (2 or 4 are sensible).
+    substeps : int
+        RK4 steps per sample in forecasts.
+    variables : list of str, optional
+        Names of the variables in ``equations()``; ``x0, x1, ...`` by default.
+    """
+
+    name = "sindy"
+
+    def __init__(self, degree=2, threshold=0.1, alpha=0.05, derivative_order=6, substeps=1,
+                 variables=None):
+        self.degree = degree
+        self.threshold = threshold
+        self.alpha = alpha
+        self.derivative_order = derivative_order
+        self.substeps = substeps
+        self.variables = variables
+
+    def _min_samples(self):
+        return int(self.derivative_order) + 3
+
+    def _names(self, dim):
+        if self.variables is None:
+            return [f"x{i}" for i in range(dim)]
+        names = list(self.variables)
+        if len(names) != dim:
+            raise ValueError(f"variables names {len(names)} variables, the data has {dim}")
+        return names
+
+    def _fit(self, parts, dt, report):
+        import pysindy as ps
+
+        dim = parts[0].shape[1]
+        names = self._names(dim)
+        fd = ps.FiniteDifference(order=int(self.derivative_order))
+        xdots = [np.asarray(fd(x, t=dt)) for x in parts]
+        keep = [np.all(np.isfinite(d), axis=1) for d in xdots]
+        xs = [x[k] for x, k in zip(parts, keep)]
+        xdots = [d[k] for d, k in zip(xdots, keep)]
+        report(0.2, "derivatives estimated")
+        model = ps.SINDy(optimizer=ps.STLSQ(threshold=float(self.threshold),
+                                            alpha=float(self.alpha)),
+                         feature_library=ps.PolynomialLibrary(degree=int(self.degree)))
+        if len(xs) == 1:
+            model.fit(xs[0], t=dt, x_dot=xdots[0], feature_names=names)
+        else:
+            model.fit(xs, t=dt, x_dot=xdots, feature_names=names)
+        report(0.8, "regression done")
+        self.coef_ = np.asarray(model.coefficients(), dtype=np.float64)      # (dim, terms)
+        self.powers_ = np.asarray(model.feature_library.powers_, dtype=np.int64)  # (terms, dim)
+        self.system_ = self._build_system(names)
+
+    def _terms(self, names):
+        out = []
+        for row in self.powers_:
+            factors = []
+            for v, p in zip(names, row):
+                if p == 1:
+                    factors.append(v)
+                elif p > 1:
+                    factors.append(f"{v}^{int(p)}")
+            out.append("*".join(factors))
+        return out
+
+    def _build_system(self, names):
+        from .. import systems
+
+        terms = self._terms(names)
+        equations, params = [], {}
+        for i in range(len(names)):
+            pieces = []
+            for j, term in enumerate(terms):
+                c = self.coef_[i, j]
+                if c == 0.0:
+                    continue
+                pname = f"c_{i}_{j}"
+                params[pname] = float(c)
+                pieces.append(pname if term == "" else f"{pname}*{term}")
+            equations.append(" + ".join(pieces) if pieces else "0")
+        return systems.define("SINDy model", names, equations, params,
+                              x0=[0.0] * len(names), dt=self.dt_ if hasattr(self, "dt_") else 0.01)
+
+    def equations(self, precision=4):
+        """The learned vector field as text, one line per variable."""
+        self._check_fitted()
+        names = self._names(self.dim_)
+        terms = self._terms(names)
+        lines = []
+        for i, v in enumerate(names):
+            pieces = [f"{self.coef_[i, j]:+.{precision}g}" + (f" {t}" if t else "")
+                      for j, t in enumerate(terms) if self.coef_[i, j] != 0.0]
+            lines.append(f"d{v}/dt = " + (" ".join(pieces) if pieces else "0"))
+        return lines
+
+    def _forecast(self, ctx, n_steps):
+        from ..integrate import simulate
+
+        x0 = ctx[:, -1]
+        if n_steps == 0:
+            return np.empty((len(x0), 0, self.dim_))
+        x = simulate(self.system_, n_steps + 1, dt=self.dt_, x0=x0, method="rk4",
+                     substeps=int(self.substeps), on_diverge="ignore")
+        return x[:, 1:]
+
+    def lyapunov_exponent(self, context=None, **kw):
+        """Largest Lyapunov exponent of the learned vector field (Benettin with its exact
+        Jacobian, :func:`chaoslab.lyapunov_spectrum`), started from the last context row."""
+        from ..analysis import lyapunov_spectrum
+
+        self._check_fitted()
+        x0 = None if context is None else np.asarray(context, dtype=float)[-1]
+        return float(lyapunov_spectrum(self.system_, x0=x0, dt=self.dt_, **kw)[0])
+
+    def _state_arrays(self):
+        return {"coef_": self.coef_, "powers_": self.powers_}
+
+    def _load_arrays(self, arrays, meta):
+        self.coef_ = np.asarray(arrays["coef_"], dtype=np.float64)
+        self.powers_ = np.asarray(arrays["powers_"], dtype=np.int64)
+        if self.coef_.shape != (self.dim_, len(self.powers_)) or \
+                self.powers_.shape[1:] != (self.dim_,):
+            raise ValueError("coefficient and power arrays do not match")
+        self.system_ = self._build_system(self._names(self.dim_))
