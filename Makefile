@@ -14,20 +14,20 @@ PYTEST_ARGS ?=
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# the app and the core (torch pinned to the CPU build)
+# the app, the core and the learners (torch pinned to the CPU build)
 $(VENV)/.app: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[app,torch]"
+	$(PIP) install -q -e ".[app,learners]"
 	@touch $@
 
 # plus the test tools, notebooks and peers compared in tests
 $(VENV)/.test: $(VENV)/.app pyproject.toml
-	$(PIP) install -q -e ".[app,torch,test,notebook]"
+	$(PIP) install -q -e ".[app,learners,test,notebook]"
 	@touch $@
 
 # peers for the benchmarks; numbacs builds Fortran code (Debian's gfortran)
 $(VENV)/.bench: $(VENV)/.app pyproject.toml
 	@command -v gfortran >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gfortran >/dev/null; } || true
-	$(PIP) install -q -e ".[app,torch,bench]"
+	$(PIP) install -q -e ".[app,learners,bench]"
 	@touch $@
 
 app: $(VENV)/.app

@@ -26,6 +26,10 @@ _LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "met
 
 
 def __getattr__(name):
+    if name == "forecast_divergence":
+        from .metrics import forecast_divergence
+        globals()[name] = forecast_divergence
+        return forecast_divergence
     if name in _LAZY:
         mod = import_module(_LAZY[name], __name__)
         globals()[name] = mod

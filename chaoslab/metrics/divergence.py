@@ -174,7 +174,10 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
     n_test = context + n_h + (int(n_starts) - 1) * gap
     n_test = max(n_test, context + int(n_free) if statistics else 0)
     report(0.0, "simulating")
-    X = simulate(s, int(n_train) + n_test, dt=dt, x0=x0, transient=2000, on_diverge="raise")
+    # sample every dt, integrating with the system's own step (or finer)
+    sub = 1 if s.is_map else max(1, math.ceil(dt / s.dt - 1e-9))
+    X = simulate(s, int(n_train) + n_test, dt=dt, x0=x0, transient=2000, substeps=sub,
+                 on_diverge="raise")
     train, test = X[:int(n_train)], X[int(n_train):]
     scale = train.std(axis=0)
     starts = np.arange(int(n_starts)) * gap

@@ -1,0 +1,169 @@
+"""Learners on five catalog flows, with reservoirpy and pysindy in the same run.
+
+    python -m benchmarks.learners [--systems Lorenz Rossler ...] [--learners esn ngrc ...]
+
+Every flow is sampled at about 100 points per Lyapunov time (Lorenz at dt 0.01, as the
+forecasting literature does), 10,000 training samples; each learner forecasts from 20
+held-out starts (chaoslab.metrics.forecast_divergence). Peers: reservoirpy's ESN with the
+same reservoir size and construction (a light grid over spectral radius and ridge, best
+kept) and pysindy's own `simulate` on the same SINDy model class.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+import chaoslab as cl
+from chaoslab.metrics.divergence import system_exponent
+
+from .common import save
+
+SYSTEMS = ["Lorenz", "Rossler", "Halvorsen", "SprottB", "Thomas"]
+N_TRAIN = 10_000
+N_STARTS = 20
+
+
+def sampling(name):
+    s = cl.systems.get(name)
+    lam = system_exponent(s)
+    dt = 0.01 if name == "Lorenz" else float(f"{1.0 / (100 * lam):.2g}")
+    return s, lam, dt
+
+
+def _data(s, lam, dt, n_test):
+    sub = max(1, math.ceil(dt / s.dt - 1e-9))
+    X = cl.simulate(s, N_TRAIN + n_test, dt=dt, transient=2000, substeps=sub)
+    return X[:N_TRAIN], X[N_TRAIN:]
+
+
+def _starts(lam, dt, context, horizon):
+    gap = max(1, int(round(2.0 / (lam * dt))))
+    return np.arange(N_STARTS) * gap
+
+
+def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
+    """reservoirpy ESN, same size, sparse reservoir of the same degree, light tuning."""
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    n_h = int(round(horizon / (lam * dt)))
+    starts = _starts(lam, dt, context, n_h)
+    train, test = _data(s, lam, dt, context + n_h + starts[-1] + 1)
+    mu, sd = train.mean(0), train.std(0)
+    u = (train - mu) / sd
+    best = None
+    for sr in (0.4, 0.9):
+        for ridge in (1e-7, 1e-5):
+            res = Reservoir(units=size, sr=sr, lr=1.0, input_scaling=0.2, bias=0.0,
+                            rc_connectivity=3 / size, input_connectivity=1.0, seed=0)
+            model = res >> Ridge(ridge=ridge)
+            t0 = time.perf_counter()
+            model.fit(u[:-1], u[1:], warmup=100)
+            fit_s = time.perf_counter() - t0
+            vpts = []
+            t0 = time.perf_counter()
+            for i in starts:
+                ctx = (test[i:i + context] - mu) / sd
+                y = model.run(ctx)[-1]
+                out = np.empty((n_h, s.dim))
+                for k in range(n_h):
+                    y = model.run(y[None])[-1]
+                    out[k] = y
+                pred = out * sd + mu
+                truth = test[i + context:i + context + n_h]
+                vpts.append(cl.metrics.valid_prediction_time(truth, pred, dt, lam,
+                                                             scale=train.std(0)))
+            fc_s = time.perf_counter() - t0
+            row = {"sr": sr, "ridge": ridge, "fit_s": fit_s, "forecast_s": fc_s,
+                   "vpt_median": float(np.median(vpts))}
+            if best is None or row["vpt_median"] > best["vpt_median"]:
+                best = row
+    return best
+
+
+def pysindy_peer(s, lam, dt, n_steps=2000, n_starts=5, context=200):
+    """pysindy's simulate (scipy solve_ivp on its Python vector field) against chaoslab's
+    compiled RK4 rollout of the same learned model, from the same starts."""
+    import pysindy as ps
+
+    starts = _starts(lam, dt, context, n_steps)[:n_starts]
+    train, test = _data(s, lam, dt, context + n_steps + starts[-1] + 1)
+    ours = cl.learners.make("sindy").fit(train, dt)
+    model = ps.SINDy(optimizer=ps.STLSQ(threshold=ours.threshold, alpha=ours.alpha),
+                     feature_library=ps.PolynomialLibrary(degree=ours.degree))
+    xdot = np.asarray(ps.FiniteDifference(order=ours.derivative_order)(train, t=dt))
+    keep = np.all(np.isfinite(xdot), axis=1)
+    model.fit(train[keep], t=dt, x_dot=xdot[keep])
+    same = np.allclose(model.coefficients(), ours.coef_)
+    t = np.arange(n_steps + 1) * dt
+    times, vpt_ps, vpt_cl = [], [], []
+    ours.forecast(test[:context], 10)          # compile once
+    t_cl = []
+    for i in starts:
+        x0 = test[i + context - 1]
+        truth = test[i + context:i + context + n_steps]
+        t0 = time.perf_counter()
+        pred = model.simulate(x0, t)[1:]
+        times.append(time.perf_counter() - t0)
+        if len(pred) < n_steps:          # integration stopped early
+            pred = np.vstack([pred, np.full((n_steps - len(pred), s.dim), np.nan)])
+        vpt_ps.append(cl.metrics.valid_prediction_time(truth, pred, dt, lam,
+                                                       scale=train.std(0)))
+        t0 = time.perf_counter()
+        mine = ours.forecast(test[i:i + context], n_steps)
+        t_cl.append(time.perf_counter() - t0)
+        vpt_cl.append(cl.metrics.valid_prediction_time(truth, mine, dt, lam,
+                                                       scale=train.std(0)))
+    return {"same_coefficients": bool(same), "n_steps": n_steps, "starts": n_starts,
+            "pysindy_simulate_s": float(np.median(times)),
+            "chaoslab_rollout_s": float(np.median(t_cl)),
+            "speedup": float(np.median(times) / np.median(t_cl)),
+            "pysindy_vpt_median": float(np.median(vpt_ps)),
+            "chaoslab_vpt_median": float(np.median(vpt_cl))}
+
+
+def run_chaoslab(name, learners, lyapunov=True):
+    s, lam, dt = sampling(name)
+    # warm-up: compile the numba kernels once so fit times are not compile times
+    cl.metrics.forecast_divergence(s, [n for n in learners if not cl.learners.learner_class(n).uses_torch],
+                                   dt=dt, n_train=500, n_starts=2, horizon=1, statistics=False)
+    res = cl.metrics.forecast_divergence(s, learners, dt=dt, n_train=N_TRAIN,
+                                         n_starts=N_STARTS, horizon=15.0, lyapunov=lyapunov,
+                                         precision=True)
+    print(res.table(), flush=True)
+    rows = res.summary()
+    for r in rows:
+        p = res[r["learner"]].precision
+        r["precision_bf16_vs_f32_at_1LT"] = (None if p is None else
+                                             float(p[min(len(p) - 1, int(round(1 / (lam * dt))))]))
+    return {"dt": dt, "lyapunov_exponent": lam, "samples_per_lyapunov_time": 1 / (lam * dt),
+            "learners": rows}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--systems", nargs="*", default=SYSTEMS)
+    ap.add_argument("--learners", nargs="*", default=cl.learners.names())
+    ap.add_argument("--no-peers", action="store_true")
+    args = ap.parse_args(argv)
+    out = {"n_train": N_TRAIN, "n_starts": N_STARTS, "systems": {}}
+    for name in args.systems:
+        t0 = time.perf_counter()
+        out["systems"][name] = run_chaoslab(name, args.learners)
+        out["systems"][name]["seconds"] = time.perf_counter() - t0
+        if not args.no_peers:
+            s, lam, dt = sampling(name)
+            peers = {}
+            if name == "Lorenz" or True:
+                peers["reservoirpy_esn"] = reservoirpy_peer(s, lam, dt)
+                peers["pysindy_simulate"] = pysindy_peer(s, lam, dt)
+            out["systems"][name]["peers"] = peers
+            print(name, "peers:", peers, flush=True)
+        save("learners", out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
