@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 import chaoslab as cl
-from chaoslab.metrics.divergence import system_exponent
+from chaoslab.metrics.divergence import default_dt, system_exponent
 
 from .common import save
 
@@ -29,7 +29,7 @@ N_STARTS = 20
 def sampling(name):
     s = cl.systems.get(name)
     lam = system_exponent(s)
-    dt = 0.01 if name == "Lorenz" else float(f"{1.0 / (100 * lam):.2g}")
+    dt = default_dt(s, lam)
     return s, lam, dt
 
 

@@ -22,7 +22,8 @@ __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke
            "power_spectrum", "DivergenceWarning", "SimulationDiverged",
            "EquationError", "UnknownSystemError", "__version__"]
 
-_LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics"}
+_LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics",
+         "app": ".app"}
 
 
 def __getattr__(name):

@@ -48,5 +48,13 @@ def make(name, **hyper):
                          f"Accepted: {cls._param_names()}") from None
 
 
+def _key(name):
+    key = str(name).lower().replace("-", "_")
+    if key not in LEARNERS:
+        learner_class(name)          # raises the error with a suggestion
+    return key
+
+
 def describe(name):
-    return LEARNERS[learner_class(name).name][2]
+    """One line on what learner ``name`` is (imports nothing)."""
+    return LEARNERS[_key(name)][2]

@@ -34,6 +34,7 @@ class LearnerDivergence:
     d_h: float = math.nan
     lyapunov: float = math.nan
     precision: np.ndarray | None = None
+    example: np.ndarray | None = None    # the forecast from the first start (n_steps, dim)
 
     @property
     def vpt_median(self):
@@ -51,6 +52,7 @@ class ForecastDivergence:
     threshold: float
     t: np.ndarray
     starts: np.ndarray
+    truth: np.ndarray | None = None      # true continuation of the first start
     results: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
@@ -114,6 +116,21 @@ def system_exponent(system, dt=None):
     return float(lyapunov_spectrum(system, dt=dt, n_exponents=1)[0])
 
 
+def default_dt(system, lyapunov_exponent=None):
+    """A sampling interval of about 100 samples per Lyapunov time: ``1 / (100 lambda)``
+    rounded down to one significant digit (so 100 to 200 samples per Lyapunov time), never
+    finer than the system's own step; maps: 1. Lorenz gets 0.01, the forecasting
+    literature's choice."""
+    if system.is_map:
+        return 1.0
+    lam = lyapunov_exponent if lyapunov_exponent is not None else system_exponent(system)
+    if not (lam > 0 and math.isfinite(lam)):
+        return float(system.dt)
+    raw = 1.0 / (100.0 * lam)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return max(float(system.dt), math.floor(raw / mag) * mag)      # one digit, rounded down
+
+
 def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=20,
                         horizon=15.0, context=200, lyapunov_exponent=None, threshold=0.4,
                         quantiles=(0.25, 0.75), statistics=True, n_free=5000,
@@ -141,6 +158,9 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
     system : str or System
     learners : list of names, (name, hyperparameters) pairs or Learner objects
         Fitted learners are used as they are.
+    dt : float, optional
+        Sampling interval; by default :func:`default_dt` (about 100 samples per Lyapunov
+        time, Lorenz 0.01).
     horizon : float
         Forecast length in Lyapunov times.
     lyapunov_exponent : float, optional
@@ -159,8 +179,11 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
 
     report = _Reporter(progress, cancel)
     s = systems.get(system) if isinstance(system, str) else system
-    dt = float(dt if dt is not None else (1.0 if s.is_map else s.dt))
-    lam = float(lyapunov_exponent) if lyapunov_exponent is not None else system_exponent(s, dt)
+    lam = (float(lyapunov_exponent) if lyapunov_exponent is not None
+           else system_exponent(s, None if dt is None else float(dt)))
+    dt = float(dt) if dt is not None else default_dt(s, lam)
+    if not math.isfinite(dt) or dt <= 0:
+        raise ValueError(f"dt must be positive, got {dt}")
     if not math.isfinite(lam) or lam <= 0:
         raise ValueError(f"{s.name} has largest Lyapunov exponent {lam:.3g} (not chaotic "
                          "here): forecast times in Lyapunov times are undefined; pass "
@@ -184,7 +207,7 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
     ctx = np.stack([test[i:i + context] for i in starts])
     truth = np.stack([test[i + context:i + context + n_h] for i in starts])
     out = ForecastDivergence(s.name, dt, lam, float(threshold), np.arange(1, n_h + 1) * dt * lam,
-                             starts)
+                             starts, truth=truth[0])
     names_seen = {}
     for k, (name, lrn) in enumerate(items):
         if name in names_seen:
@@ -210,7 +233,8 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
         finite = np.where(np.isfinite(curves), curves, np.inf)
         r = LearnerDivergence(name, lrn, curves, np.median(finite, axis=0),
                               np.quantile(finite, quantiles[0], axis=0),
-                              np.quantile(finite, quantiles[1], axis=0), vpt, fit_s, fc_s)
+                              np.quantile(finite, quantiles[1], axis=0), vpt, fit_s, fc_s,
+                              example=pred[0])
         if statistics:
             if report._cancelled():
                 raise FitCancelled("cancelled")

@@ -52,8 +52,9 @@ def divergence_figure(source: ColumnDataSource, names, threshold=0.4, vpts=None,
                               line_dash="dashed", line_width=1.5))
     p.add_layout(Span(location=threshold, dimension="width", line_color="black",
                       line_dash="dotted"))
-    p.legend.location = "bottom_right"
-    p.legend.click_policy = "hide"
+    if names:
+        p.legend.location = "bottom_right"
+        p.legend.click_policy = "hide"
     return p
 
 
