@@ -85,3 +85,35 @@ def test_default_grid_and_ridges():
     rows = np.nonzero(mask.any(axis=1))[0]
     assert set(xs[rows].round(2)) <= {0.29, 0.3, 0.31}
     assert mask[30].all()
+
+
+def test_bickley_jet_has_chaotic_mixing_zones_not_just_shear():
+    """The catalog's BickleyJet (jet and Rossby waves both towards +x, as in Rypina et al.
+    2007 and Hadjighasem et al. 2017) has vortices with chaotic mixing zones around them:
+    there the stretching grows linearly in T, so the upper FTLE values hardly fall from
+    40 to 80 days and the field is far from uniform. With the jet reversed against its
+    waves (dysts' version: u -> -u) only shear is left: the stretching grows like log T,
+    every FTLE value falls by nearly half when T doubles, and the field is nearly uniform."""
+    day = 86_400.0  # the entry's time unit is the second
+    jet = cl.systems.get("BickleyJet")
+    (y0, y1), (x0, x1) = jet.domain
+    y = np.linspace(y0, y1, 17)
+    x = np.linspace(x0, x1, 21, endpoint=False)  # x is periodic
+
+    def upper_decile(s, T_days):
+        f = cl.ftle_field(s, y, x, T_days * day) * day  # per day
+        assert np.all(np.isfinite(f))
+        return np.percentile(f, 90), f
+
+    q40, _ = upper_decile(jet, 40)
+    q80, f80 = upper_decile(jet, 80)
+    assert q80 / q40 > 0.7  # about 0.8-0.9 (chaos: -> 1); a shear gives about 0.57
+    assert 80 * q80 - 40 * q40 > 3.0  # log-stretching gained in 40 days: ~ 40 x 0.1 per day
+    assert f80.std() / f80.mean() > 0.4  # vortex cores and jet core low, mixing zones high
+
+    reversed_jet = jet.with_params(u=-jet.values["u"])
+    r40, _ = upper_decile(reversed_jet, 40)
+    r80, g80 = upper_decile(reversed_jet, 80)
+    assert r80 / r40 < 0.65  # ~ log(2T) / (2 log T): shear only
+    assert 80 * r80 - 40 * r40 < 1.5  # ~ log 2
+    assert g80.std() / g80.mean() < 0.25

@@ -113,6 +113,25 @@ def DoubleGyre(x, y, alpha, eps, omega, t=0.0):
             pi * alpha * np.cos(pi * fx) * np.sin(pi * y) * dfdx)
 
 
+def BickleyJet(y, x, ell, eps1, eps2, eps3, k1, k2, k3, omega, sigma1, sigma2, sigma3, u,
+               t=0.0):
+    # Rypina et al. (2007), Hadjighasem et al. (2017): stream function
+    #   psi = -U L tanh(y/L) + U L sech^2(y/L) sum_n eps_n cos(k_n (x - c_n t)),
+    # velocity x' = -dpsi/dy, y' = dpsi/dx (U = u, L = ell, c_n = sigma_n; omega = 1 only
+    # names dysts' phase variable, which is t here). State order (y, x) as in the catalog.
+    U, L = u, ell
+    f = 0.0
+    fx = 0.0
+    for e, k, c in ((eps1, k1, sigma1), (eps2, k2, sigma2), (eps3, k3, sigma3)):
+        f = f + e * np.cos(k * (x - c * omega * t))
+        fx = fx - e * k * np.sin(k * (x - c * omega * t))
+    sech2 = 1 / np.cosh(y / L) ** 2
+    # d/dy of tanh(y/L) is sech^2/L, of sech^2(y/L) is -2 sech^2 tanh / L
+    dpsi_dy = -U * sech2 - 2 * U * sech2 * np.tanh(y / L) * f
+    dpsi_dx = U * L * sech2 * fx
+    return dpsi_dx, -dpsi_dy
+
+
 def Logistic(x, r):
     return (r * x * (1 - x),)
 

@@ -58,6 +58,36 @@ def test_vector_field_matches_published(name):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_bickley_jet_is_the_papers_flow():
+    """BickleyJet against the stream-function form of Rypina et al. (2007) and Hadjighasem
+    et al. (2017), with their parameters: U = 62.66 m/s, L = 1770 km, r0 = 6371 km,
+    k_n = 2n/r0, c2 = 0.205 U, c3 = 0.461 U, c1 = c3 + (sqrt 5 - 1)/2 (k2/k1)(c2 - c3)
+    (in Mm and seconds), to full precision so that x is periodic with period pi r0; the
+    jet and the waves both travel towards +x."""
+    s = cl.systems.get("BickleyJet")
+    v = s.values
+    U, r0 = 62.66e-6, 6.371
+    c2, c3 = 0.205 * U, 0.461 * U
+    paper = {"u": U, "ell": 1.77, "eps1": 0.0075, "eps2": 0.15, "eps3": 0.3,
+             "k1": 2 / r0, "k2": 4 / r0, "k3": 6 / r0, "sigma2": c2, "sigma3": c3,
+             "sigma1": c3 + (math.sqrt(5) - 1) / 2 * 2 * (c2 - c3)}
+    for k, want in paper.items():
+        assert v[k] == pytest.approx(want, rel=1e-12), k
+    rng = np.random.default_rng(3)
+    for values in (v, _random_params(s, rng)):
+        sv = s.with_params(**values)
+        (y0, y1), (x0, x1) = s.domain
+        x = np.column_stack([rng.uniform(y0, y1, 40), rng.uniform(x0, x1, 40)])
+        t = rng.uniform(0, 5e6, 40)  # seconds
+        want = np.stack(published.BickleyJet(x[:, 0], x[:, 1], t=t, **sv.values), axis=-1)
+        np.testing.assert_allclose(sv.rhs(x, t=t), want, rtol=1e-12, atol=1e-18)
+    assert 2 * math.pi / v["k1"] == pytest.approx(math.pi * r0, rel=1e-14)
+    assert s.domain[1][1] == pytest.approx(math.pi * r0, rel=1e-11)
+    # eps = 0: the steady jet, towards +x at speed u on its axis
+    np.testing.assert_allclose(s.with_params(eps1=0, eps2=0, eps3=0).rhs([0.0, 5.0], t=1e5),
+                               [0.0, v["u"]], atol=1e-20)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_exact_jacobian_matches_central_differences(name):
     s = cl.systems.get(name)

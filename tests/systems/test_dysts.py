@@ -23,8 +23,10 @@ SHARED = [n for n in cl.systems.names() if n in FLOWS or n in MAPS]
 # Systems written differently on purpose (each entry's `notes` says why):
 #   DoubleGyre: chaoslab uses explicit t, dysts a phase variable z = omega t;
 #   Lorenz96: dysts fixes N = 4 and f = 20;
-#   DoublePendulum: dysts has a wrong 1/(l1 l2) factor, so compare only where l1 l2 = 1.
-SPECIAL = {"Lorenz96"}
+#   DoublePendulum: dysts has a wrong 1/(l1 l2) factor, so compare only where l1 l2 = 1;
+#   BickleyJet: dysts negates the velocity (the jet runs against its Rossby waves);
+#     chaoslab follows Rypina et al. (2007), so its field is minus dysts' (tested below).
+SPECIAL = {"Lorenz96", "BickleyJet"}
 
 
 def _ours_and_theirs(name):
@@ -101,3 +103,22 @@ def test_double_gyre_matches_dysts_phase_form():
         x = np.array([0.7, 0.4])
         want = theirs.rhs(np.array([x[0], x[1], ours.values["omega"] * t]), t)[:2]
         np.testing.assert_allclose(ours.rhs(x, t=t), want, rtol=1e-12)
+
+
+def test_bickley_jet_is_minus_dysts():
+    """dysts' BickleyJet reverses the jet but not its waves (its phase z = omega t still
+    increases); chaoslab's is the papers' flow, so at every state and time its velocity
+    is exactly the negative of dysts'."""
+    ours, theirs = _ours_and_theirs("BickleyJet")
+    rng = np.random.default_rng(7)
+    (y0, y1), (x0, x1) = ours.domain
+    for _ in range(20):
+        x = np.array([rng.uniform(y0, y1), rng.uniform(x0, x1)])
+        t = float(rng.uniform(0, 5e6))  # seconds, about two months
+        want = -np.asarray(theirs.rhs(np.append(x, _phase(ours, t)), t), dtype=float)[:2]
+        np.testing.assert_allclose(ours.rhs(x, t=t), want, rtol=1e-10, atol=1e-16)
+    # the same as dysts' with the jet speed reversed: u -> -u
+    rev = ours.with_params(u=-ours.values["u"])
+    x, t = np.array([1.2, 7.0]), 1.7e6
+    np.testing.assert_allclose(rev.rhs(x, t=t), np.asarray(
+        theirs.rhs(np.append(x, _phase(ours, t)), t), dtype=float)[:2], rtol=1e-12)
