@@ -94,7 +94,8 @@ def _cmd_lyapunov(args) -> int:
 def _cmd_serve(args) -> int:
     from .app.serve import serve
 
-    serve(port=args.port, address=args.address, show=args.show)
+    serve(port=args.port, address=args.address, show=args.show,
+          allow_websocket_origin=args.allow_websocket_origin)
     return 0
 
 
@@ -129,10 +130,14 @@ def main(argv=None) -> int:
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_cmd_lyapunov)
 
-    pv = sub.add_parser("serve", help="serve the app with Panel")
+    pv = sub.add_parser("serve", help="serve the app with Panel (prints its URL)")
     pv.add_argument("--port", type=int, default=5006)
-    pv.add_argument("--address", default="127.0.0.1")
+    pv.add_argument("--address", default="127.0.0.1",
+                    help="interface to listen on (default 127.0.0.1: this machine only)")
     pv.add_argument("--show", action="store_true", help="open a browser")
+    pv.add_argument("--allow-websocket-origin", action="append", metavar="HOST[:PORT]",
+                    help="another host the page may be opened from (repeatable), e.g. a "
+                         "proxy's address")
     pv.set_defaults(func=_cmd_serve)
 
     args = p.parse_args(argv)

@@ -1,110 +1,194 @@
-"""The chaoslab app: a sidebar of controls and the views."""
+"""The chaoslab app: a sidebar of controls (the state) and one tab per question."""
 from __future__ import annotations
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource
 
 from .. import systems
-from ..plots import (MAX_SERIES, attractor_figure, label_attractor, label_timeseries,
-                     timeseries_figure)
+from .controls import Equations, IntegrationControls, ParameterControls, RunControls, \
+    SystemPicker
+from .editor import SystemEditor
+from .jobs import JobRunner, locked
 from .state import LabState
+from .tabs import tab_specs
+from .urlstate import apply_query, parse_query, query_string, state_query
 
+__all__ = ["ChaosLab"]
 
-class ExploreView(pn.viewable.Viewer):
-    """The attractor projection and the time series of the current system."""
-
-    state = param.ClassSelector(class_=LabState)
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.source = ColumnDataSource(data={"a": [], "b": []})
-        self.ts_source = ColumnDataSource(data={"t": [], **{f"y{i}": [] for i in
-                                                           range(MAX_SERIES)}})
-        self.figure = attractor_figure(self.source)
-        self.ts_figure = timeseries_figure(self.ts_source)
-        self._pane = pn.Column(pn.pane.Bokeh(self.figure), pn.pane.Bokeh(self.ts_figure),
-                               sizing_mode="stretch_width")
-        self._relabel()
-        self.state.param.watch(lambda e: self._relabel(), "system_name")
-        self.state.param.watch(lambda e: self._update(), "values")
-
-    def _relabel(self):
-        s = self.state.system
-        v = s.variables
-        a, b = (0, 2) if s.dim >= 3 else (0, 1 if s.dim > 1 else 0)
-        self._axes = (a, b)
-        if s.dim == 1:
-            xl, yl = f"{v[0]}(n)", f"{v[0]}(n+1)"
-        else:
-            xl, yl = v[a], v[b]
-        label_attractor(self.figure, s.name, xl, yl, points=s.is_map)
-        label_timeseries(self.ts_figure, list(v[:MAX_SERIES]), "n" if s.is_map else "t")
-        self._update()
-
-    def _update(self):
-        t, x = self.state.trajectory()
-        a, b = self._axes
-        if x.shape[1] == 1:
-            self.source.data = {"a": x[:-1, 0], "b": x[1:, 0]}
-        else:
-            self.source.data = {"a": x[:, a], "b": x[:, b]}
-        n = min(len(t), 5000)
-        empty = x[:n, 0] * 0
-        self.ts_source.data = {"t": t[:n], **{f"y{i}": (x[:n, i] if i < x.shape[1] else empty)
-                                              for i in range(MAX_SERIES)}}
-
-    def __panel__(self):
-        return self._pane
+#: Live run frame period in milliseconds (25 frames a second).
+FRAME_MS = 40
 
 
 class ChaosLab(pn.viewable.Viewer):
-    """The whole app: ``ChaosLab()`` in a notebook, or served by ``chaoslab serve``."""
+    """The whole app: ``ChaosLab()`` in a notebook, or served by ``chaoslab serve``.
 
-    def __init__(self, system: str = "Lorenz", **params):
-        self.state = LabState(system_name=systems.get(system).name)
+    Parameters
+    ----------
+    system : str
+        The system shown first.
+    query : str or dict, optional
+        A shared link's query (``"?system=Rossler&a=0.3"``) to restore. When served, the
+        page's own URL is read, and kept up to date as the state changes.
+    """
+
+    def __init__(self, system: str = "Lorenz", query=None, **params):
         super().__init__(**params)
-        self.explore = ExploreView(state=self.state)
-        self._picker = pn.widgets.Select.from_param(self.state.param.system_name,
-                                                    name="System")
-        self._sliders = pn.Column()
-        self._equations = pn.pane.LaTeX("", styles={"font-size": "15px"})
-        self._error = pn.pane.Alert("", alert_type="warning", visible=False)
-        self._build_controls()
-        self.state.param.watch(lambda e: self._build_controls(), "system_name")
+        self.state = LabState(system_name=systems.get(system).name)
+        self.jobs = JobRunner()
+        self.definitions: dict = {}  # user-typed systems -> the editor fields (for links)
+        self.picker = SystemPicker(state=self.state)
+        self.parameters = ParameterControls(state=self.state)
+        self.equations = Equations(state=self.state)
+        self.integration = IntegrationControls(state=self.state)
+        self.run = RunControls(state=self.state)
+        self.editor = SystemEditor(state=self.state)
+        self.error = pn.pane.Alert("", alert_type="warning", visible=False,
+                                   sizing_mode="stretch_width", name="state-error")
+        self.views: dict = {}
+        self.slugs: list = []
+        self._factories: dict = {}
+        self._holders: dict = {}
+        for slug, title, factory in tab_specs():
+            self.slugs.append(slug)
+            self._factories[slug] = factory
+            # a tab's view is built the first time it is shown (a session starts faster)
+            self._holders[slug] = pn.Column(sizing_mode="stretch_width", name=title)
+        self.explore = self.view("explore")
+        self.tabs = pn.Tabs(*self._holders.values(), dynamic=True,
+                            sizing_mode="stretch_width", name="main-tabs")
+        self.tabs.param.watch(self._on_tab, "active")
+        self.share = pn.widgets.Button(name="Share link", button_type="light", width=110)
+        self.share.js_on_click(args={"btn": self.share}, code=_COPY_LINK)
+        self._callback = None
+        self._served = bool(pn.state.curdoc and pn.state.curdoc.session_context)
+        self.state.param.watch(self._on_running, "running")
         self.state.param.watch(self._show_error, "error")
+        self.editor.button.on_click(locked(self._remember_definition))
+        self._show_error()
+        if self._served:
+            pn.state.on_session_destroyed(lambda ctx: self._stop())
+            if query is None:
+                query = pn.state.session_args
+        self.problems = apply_query(self, parse_query(query)) if query else []
+        if self.problems:
+            self.state.error = "Shared link: " + "; ".join(self.problems)
+        self.state.param.watch(self._sync_url, ["system_name", "values", "dt", "method",
+                                                "backend"])
+        self.explore.param.watch(self._sync_url, ["view", "azimuth", "elevation"])
+        self.tabs.param.watch(self._sync_url, "active")
 
-    def _build_controls(self):
-        s = self.state.system
-        sliders = []
-        for name, p in s.params.items():
-            step = (p.max - p.min) / 200 if p.max > p.min else 0.01
-            w = pn.widgets.FloatSlider(name=name, start=p.min, end=p.max, step=step,
-                                       value=self.state.values.get(name, p.default))
-            w.param.watch(self._on_slider, "value_throttled")
-            sliders.append(w)
-        self._sliders[:] = sliders
-        lhs = "\\begin{aligned}" + " \\\\ ".join(
-            line.replace(" = ", " &= ", 1) for line in s.latex) + "\\end{aligned}"
-        self._equations.object = f"$${lhs}$$"
-
-    def _on_slider(self, event):
-        values = dict(self.state.values)
-        values[event.obj.name] = event.new
-        self.state.values = values
-
-    def _show_error(self, event):
-        self._error.object = event.new
-        self._error.visible = bool(event.new)
+    # ---------------------------------------------------------------- layout
+    def sidebar(self) -> list:
+        card = dict(sizing_mode="stretch_width", margin=(5, 0))
+        return [
+            self.picker,
+            pn.Card(self.parameters, self.equations, title="Parameters and equations",
+                    **card),
+            pn.Card(self.run, title="Live run", **card),
+            pn.Card(self.integration, title="Integration", collapsed=True, **card),
+            pn.Card(self.editor, title="Define a system", collapsed=True, **card),
+            self.error,
+        ]
 
     def __panel__(self):
-        sidebar = pn.Column(self._picker, self._sliders, self._equations, self._error,
-                            width=320)
-        return pn.Row(sidebar, self.explore, sizing_mode="stretch_width")
+        side = pn.Column(*self.sidebar(), self.share, width=340)
+        return pn.Row(side, self.tabs, sizing_mode="stretch_width")
 
     def template(self):
         """The app in a page template, as served."""
-        tpl = pn.template.BootstrapTemplate(title="chaoslab", sidebar=[
-            self._picker, self._sliders, self._equations, self._error],
-            main=[self.explore], header_background="#1f4e79")
+        tpl = pn.template.BootstrapTemplate(
+            title="chaoslab", sidebar=self.sidebar(), main=[self.tabs],
+            header=[pn.Row(pn.layout.HSpacer(), self.share, sizing_mode="stretch_width")],
+            header_background="#1f4e79", sidebar_width=360)
         return tpl
+
+    # ------------------------------------------------------------------ tabs
+    def select_tab(self, slug: str) -> bool:
+        if slug not in self.slugs:
+            return False
+        self.tabs.active = self.slugs.index(slug)
+        self._activate()
+        return True
+
+    @property
+    def tab(self) -> str:
+        return self.slugs[self.tabs.active]
+
+    def _on_tab(self, event):
+        self._activate()
+
+    def view(self, slug: str):
+        """The view of a tab (built on first use)."""
+        if slug not in self.views:
+            view = self._factories[slug](state=self.state, jobs=self.jobs)
+            self.views[slug] = view
+            self._holders[slug][:] = [view]
+        return self.views[slug]
+
+    def _activate(self):
+        for i, slug in enumerate(self.slugs):
+            if i == self.tabs.active:
+                view = self.view(slug)
+            else:
+                view = self.views.get(slug)
+            if hasattr(view, "activate"):
+                view.activate(i == self.tabs.active)
+
+    # -------------------------------------------------------------- live run
+    def _on_running(self, event):
+        if event.new:
+            self._start()
+        else:
+            self._stop()
+
+    def _start(self):
+        if self._callback is None:
+            self._callback = pn.state.add_periodic_callback(self.tick, period=FRAME_MS,
+                                                            start=False)
+        if not self._callback.running:
+            self._callback.start()
+
+    def _stop(self):
+        if self._callback is not None and self._callback.running:
+            self._callback.stop()
+
+    def tick(self):
+        """One frame of the live run (its changes reach the page as one message)."""
+        if self.state.running:
+            with pn.io.hold():
+                self.state.advance()
+
+    # ----------------------------------------------------------------- state
+    def _show_error(self, event=None):
+        msg = self.state.error
+        self.error.object = msg
+        self.error.visible = bool(msg)
+
+    def _remember_definition(self, event=None):
+        if self.state.is_custom:
+            self.definitions[self.state.system_name] = self.editor.fields()
+
+    def query(self) -> dict:
+        """The shared link's query parameters for what is on screen."""
+        definition = self.definitions.get(self.state.system_name) if self.state.is_custom \
+            else None
+        return state_query(self.state, tab=self.tab, view=self.explore.url_view(),
+                           definition=definition)
+
+    def _sync_url(self, *events):
+        if not self._served or pn.state.location is None:
+            return
+        search = query_string(self.query())
+        if pn.state.location.search != search:
+            pn.state.location.search = search
+
+
+_COPY_LINK = """
+const url = window.location.href;
+const done = () => { btn.label = "Link copied"; setTimeout(() => { btn.label = "Share link" }, 2000) };
+if (navigator.clipboard && window.isSecureContext) {
+  navigator.clipboard.writeText(url).then(done, () => window.prompt("Copy this link:", url));
+} else {
+  window.prompt("Copy this link:", url);
+}
+"""

@@ -1,55 +1,165 @@
-"""The served app in headless Chromium: it loads cleanly and reacts to the controls."""
+"""The served app in headless Chromium: it loads cleanly, reacts to the controls, runs a
+typed system, fills the FTLE view, restores a shared link and renders every tab."""
+import math
+
 import pytest
 
 pytestmark = pytest.mark.browser
 
+# the data of a named ColumnDataSource, read from BokehJS
+_COLUMN = """([name, col]) => {
+    const d = window.Bokeh && window.Bokeh.documents[0];
+    const s = d && d.get_model_by_name(name);
+    if (!s) return null;
+    const c = s.data.get ? s.data.get(col) : s.data[col];
+    return c ? Array.from(c) : null;
+}"""
 
-def _source_data(page, name="attractor"):
-    """The x data of the first renderer of the named Bokeh figure, read from BokehJS."""
-    return page.evaluate(
-        """(name) => {
-            const doc = window.Bokeh.documents[0];
-            const fig = doc.get_model_by_name(name);
-            const src = fig.renderers[0].data_source;
-            return Array.from(src.data.get ? src.data.get('a') : src.data['a']).slice(0, 50);
-        }""", name)
+_HAS_DATA = """([name, col, n]) => {
+    const d = window.Bokeh && window.Bokeh.documents[0];
+    const s = d && d.get_model_by_name(name);
+    if (!s) return false;
+    const c = s.data.get ? s.data.get(col) : s.data[col];
+    return c != null && c.length >= n;
+}"""
+
+_CHANGED = """([name, col, before]) => {
+    const d = window.Bokeh.documents[0];
+    const s = d.get_model_by_name(name);
+    const c = s.data.get ? s.data.get(col) : s.data[col];
+    if (!c || c.length < 100) return false;
+    for (let i = 0; i < before.length; i++) if (c[i] !== before[i]) return true;
+    return false;
+}"""
 
 
-def _wait_for_data(page):
-    page.wait_for_function(
-        """() => {
-            const d = window.Bokeh && window.Bokeh.documents[0];
-            if (!d) return false;
-            const f = d.get_model_by_name('attractor');
-            if (!f) return false;
-            const s = f.renderers[0].data_source.data;
-            const a = s.get ? s.get('a') : s['a'];
-            return a && a.length > 100;
-        }""", timeout=60_000)
+def column(page, name, col):
+    return page.evaluate(_COLUMN, [name, col])
+
+
+def wait_data(page, name="attractor-path", col="x", n=100, timeout=60_000):
+    page.wait_for_function(_HAS_DATA, arg=[name, col, n], timeout=timeout)
+
+
+def wait_changed(page, before, name="attractor-path", col="x", timeout=60_000):
+    page.wait_for_function(_CHANGED, arg=[name, col, before[:50]], timeout=timeout)
+
+
+def open_app(page, server, query="", errors=None, source="attractor-path", col="x"):
+    """Open the app (with a shared link's query) and wait for ``source`` to fill."""
+    if errors is not None:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + query)
+    if source:
+        wait_data(page, source, col, n=1)
+
+
+def click_tab(page, title):
+    page.locator(".bk-tab", has_text=title).first.click()
 
 
 def test_page_loads_without_console_errors(page, server):
     errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server)
-    _wait_for_data(page)
-    assert page.locator("canvas").count() >= 1
+    open_app(page, server, errors=errors)
+    assert page.locator("canvas").count() >= 3
     assert "chaoslab" in page.title()
+    assert len(column(page, "attractor-path", "x")) == 20_000
+    assert len(column(page, "butterfly-cloud", "x")) == 32
+    page.wait_for_timeout(500)
     assert not errors, errors
 
 
-def test_switching_system_changes_the_plotted_data(page, server):
-    page.goto(server)
-    _wait_for_data(page)
-    before = _source_data(page)
+def test_switching_system_and_moving_a_slider_change_the_plotted_data(page, server):
+    open_app(page, server)
+    before = column(page, "attractor-path", "x")
     page.locator("select").first.select_option("Rossler")
-    page.wait_for_function(
-        """(before) => {
-            const s = window.Bokeh.documents[0].get_model_by_name('attractor')
-                         .renderers[0].data_source.data;
-            const a = s.get ? s.get('a') : s['a'];
-            return a && a.length > 100 && a[5] !== before[5];
-        }""", arg=before, timeout=60_000)
-    after = _source_data(page)
-    assert after[:5] != before[:5]
+    wait_changed(page, before)
+    assert page.locator("select").first.input_value() == "Rossler"
+    before = column(page, "attractor-path", "x")
+    handle = page.locator(".noUi-handle").nth(0)  # the first parameter, a
+    handle.focus()
+    handle.press("ArrowRight")
+    wait_changed(page, before)
+    # the shared link follows
+    page.wait_for_function("() => window.location.search.includes('a=')", timeout=10_000)
+
+
+def test_live_run_streams_new_points(page, server):
+    open_app(page, server)
+    page.evaluate("""() => { const s = window.Bokeh.documents[0].get_model_by_name(
+        'attractor-trail'); window.__frames = 0; s.streaming.connect(() => window.__frames++) }""")
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function("() => window.__frames >= 10", timeout=20_000)
+    page.get_by_role("button", name="❚❚ Pause").click()
+    assert len(column(page, "attractor-path", "x")) == 20_000  # rollover: memory flat
+
+
+def test_a_typed_system_runs_and_a_malformed_one_shows_an_inline_error(page, server):
+    errors = []
+    open_app(page, server, errors=errors)
+    page.get_by_text("Define a system").click()
+    page.locator("input[placeholder='MySystem']").fill("Spring")
+    page.locator("textarea[placeholder='dx/dt = -x + y']").fill("dx/dt = v\ndv/dt = -k*x")
+    page.locator("textarea[placeholder='a = 1 [0, 2]']").fill("k = 4 [0, 10]")
+    page.locator("input[placeholder='0.1, 0']").fill("1, 0")
+    page.get_by_role("textbox", name="dt", exact=True).fill("0.01")
+    before = column(page, "attractor-path", "x")
+    page.get_by_role("button", name="Define and run").click()
+    wait_changed(page, before)
+    x = column(page, "attractor-path", "x")
+    assert max(x) == pytest.approx(1.0, abs=1e-3) and min(x) == pytest.approx(-1.0, abs=1e-3)
+    assert page.locator("select").first.input_value() == "Spring"
+    page.locator("textarea[placeholder='dx/dt = -x + y']").fill("dx/dt = v +\ndv/dt = -k*x")
+    page.get_by_role("button", name="Define and run").click()
+    alert = page.get_by_text("Not defined:")
+    alert.wait_for(timeout=10_000)
+    text = alert.evaluate("e => e.closest('.markdown, div').innerText")
+    assert "dx/dt" in text and "Traceback" not in text, text
+    assert page.locator("select").first.input_value() == "Spring"
+    assert not errors, errors
+
+
+def test_ftle_view_fills(page, server):
+    open_app(page, server, "?system=DoubleGyre&tab=ftle", source="ftle-image", col="image")
+    page.wait_for_function("""() => {
+        const s = window.Bokeh.documents[0].get_model_by_name('ftle-image');
+        const im = s && (s.data.get ? s.data.get('image') : s.data.image);
+        return im && im.length == 1 && im[0].length > 1000; }""", timeout=60_000)
+    values = page.evaluate("""() => {
+        const s = window.Bokeh.documents[0].get_model_by_name('ftle-image');
+        const im = (s.data.get ? s.data.get('image') : s.data.image)[0];
+        return [im.length, Array.from(im).every(Number.isFinite), Math.max(...im)]; }""")
+    n, finite, top = values
+    assert n == 160 * 80 and finite and 0.1 < top < 5
+
+
+def test_shared_link_restores_the_view(page, server):
+    open_app(page, server, "?system=Rossler&a=0.3&view=x-y")
+    assert page.locator("select").first.input_value() == "Rossler"
+    title = page.locator(".bk-slider-title", has_text="a:").first.inner_text()
+    assert "0.3" in title
+    # the plotted path is Rossler's at a = 0.3 in the x-y plane (x' = -y - z)
+    x = column(page, "attractor-path", "x")
+    assert len(x) == 20_000 and all(math.isfinite(v) for v in x[:100])
+    assert page.evaluate("() => window.location.search").count("a=0.3") == 1
+
+
+def test_each_tab_renders(page, server):
+    errors = []
+    open_app(page, server, errors=errors)
+    click_tab(page, "Lyapunov")
+    wait_data(page, "lyapunov-spectrum", "value", 3)
+    lam = column(page, "lyapunov-spectrum", "value")
+    assert lam[0] == pytest.approx(0.906, abs=0.05)
+    wait_data(page, "lyapunov-sweep", "p", 10)
+    click_tab(page, "FTLE")
+    page.wait_for_function("""() => { const s = window.Bokeh.documents[0]
+        .get_model_by_name('ftle-image');
+        const im = s && (s.data.get ? s.data.get('image') : s.data.image);
+        return im && im.length == 1; }""", timeout=60_000)
+    click_tab(page, "Orbit diagram")
+    wait_data(page, "orbit-data", "p", 100)
+    click_tab(page, "Explore")
+    wait_data(page)
+    assert not errors, errors
