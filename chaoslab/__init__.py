@@ -23,7 +23,7 @@ __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke
            "EquationError", "UnknownSystemError", "__version__"]
 
 _LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics",
-         "app": ".app"}
+         "app": ".app", "widgets": ".widgets"}
 
 
 def __getattr__(name):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import panel as pn
-import param
 
 from .. import systems
 from .controls import Equations, IntegrationControls, ParameterControls, RunControls, \
     SystemPicker
 from .editor import SystemEditor
-from .jobs import JobRunner, locked
+from .jobs import JobRunner, locked, ui_dispatcher
 from .state import LabState
 from .tabs import tab_specs
 from .urlstate import apply_query, parse_query, query_string, state_query
@@ -61,6 +60,8 @@ class ChaosLab(pn.viewable.Viewer):
         self.share.js_on_click(args={"btn": self.share}, code=_COPY_LINK)
         self._callback = None
         self._served = bool(pn.state.curdoc and pn.state.curdoc.session_context)
+        self._url_pending = False
+        self._later = ui_dispatcher(delay_ms=300)
         self.state.param.watch(self._on_running, "running")
         self.state.param.watch(self._show_error, "error")
         self.editor.button.on_click(locked(self._remember_definition))
@@ -143,8 +144,11 @@ class ChaosLab(pn.viewable.Viewer):
 
     def _start(self):
         if self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self.tick, period=FRAME_MS,
-                                                            start=False)
+            from panel.io.callbacks import PeriodicCallback
+
+            # background: no busy-indicator events (two more messages) on every frame
+            self._callback = PeriodicCallback(callback=self.tick, period=FRAME_MS,
+                                              background=True, log=False)
         if not self._callback.running:
             self._callback.start()
 
@@ -176,10 +180,16 @@ class ChaosLab(pn.viewable.Viewer):
                            definition=definition)
 
     def _sync_url(self, *events):
-        if not self._served or pn.state.location is None:
+        """Keep the page's URL (the shared link) in step, shortly after changes settle."""
+        if not self._served or pn.state.location is None or self._url_pending:
             return
+        self._url_pending = True
+        self._later(self._write_url)
+
+    def _write_url(self):
+        self._url_pending = False
         search = query_string(self.query())
-        if pn.state.location.search != search:
+        if pn.state.location is not None and pn.state.location.search != search:
             pn.state.location.search = search
 
 

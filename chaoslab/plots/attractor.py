@@ -186,13 +186,16 @@ def label_attractor(p, title: str, xlabel: str, ylabel: str, points: bool,
 
 
 def timeseries_figure(source: ColumnDataSource, *, height=230, width=900):
-    """Up to six series against time; ``source`` holds ``t`` and ``y0 .. y5``."""
+    """Up to six series against time; ``source`` holds ``t`` and ``y0 ..`` (only the
+    series shown: :func:`label_timeseries` points the others at an empty source)."""
     p = figure(height=height, width=width, x_axis_label="t", tools=TOOLS,
                name="timeseries")
+    empty = ColumnDataSource({"t": [], **{f"y{i}": [] for i in range(MAX_SERIES)}})
     items = []
     for i in range(MAX_SERIES):
         r = p.line("t", f"y{i}", source=source, color=PALETTE[i], line_width=1,
                    name=f"series{i}")
+        r.tags = [source, empty]
         items.append(LegendItem(label=value(f"series {i}"), renderers=[r]))
     legend = Legend(items=items, location="top_left", click_policy="hide")
     p.add_layout(legend, "right")
@@ -205,7 +208,9 @@ def label_timeseries(p, names, xlabel="t"):
     legend = p.legend[0]
     for i, item in enumerate(legend.items):
         on = i < len(names)
-        item.renderers[0].visible = on
+        r = item.renderers[0]
+        r.visible = on
+        r.data_source = r.tags[0] if on else r.tags[1]
         item.visible = on
         if on:
             item.label = value(names[i])

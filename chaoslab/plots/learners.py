@@ -20,7 +20,22 @@ __all__ = ["COLORS", "divergence_figure", "divergence_columns", "vpt_figure", "v
            "overlay_figure", "exponent_figure", "precision_figure"]
 
 
-def divergence_columns(t, curves):
+def show_slots(fig, prefix, names, extra=()):
+    """Label and show the first ``len(names)`` per-learner renderers of a figure built with
+    placeholder slots (renderers named ``prefix0, prefix1, ...``); hide the rest."""
+    items = fig.legend[0].items if fig.legend else []
+    for i, item in enumerate(items):
+        on = i < len(names)
+        if on:
+            item.label = {"value": names[i]}
+        item.visible = on
+        for pre in (prefix,) + tuple(extra):
+            r = fig.select_one({"name": f"{pre}{i}"})
+            if r is not None:
+                r.visible = on
+
+
+def divergence_columns(t, curves, slots=None):
     """Columns for :func:`divergence_figure`: ``t`` and, per learner ``name`` ->
     ``(median, q_low, q_high)``, the arrays ``name``, ``name_lo``, ``name_hi``.
     Non-finite values (a lost forecast) are clipped to 1e3 so the log axis stays drawable."""
@@ -31,6 +46,9 @@ def divergence_columns(t, curves):
         for key, arr in ((f"m{i}", med), (f"lo{i}", lo), (f"hi{i}", hi)):
             a = np.asarray(arr, dtype=float)
             data[key] = np.clip(np.where(np.isfinite(a), a, 1e3), 1e-8, 1e3)
+    for i in range(len(curves), slots or 0):          # unused slots: empty (NaN) columns
+        for key in (f"m{i}", f"lo{i}", f"hi{i}"):
+            data[key] = np.full(len(data["t"]), np.nan)
     return data
 
 
@@ -45,8 +63,10 @@ def divergence_figure(source: ColumnDataSource, names, threshold=0.4, vpts=None,
                name="divergence")
     for i, name in enumerate(names):
         c = COLORS[i % len(COLORS)]
-        p.varea(x="t", y1=f"lo{i}", y2=f"hi{i}", source=source, fill_color=c, fill_alpha=0.15)
-        p.line(x="t", y=f"m{i}", source=source, line_color=c, line_width=2, legend_label=name)
+        p.varea(x="t", y1=f"lo{i}", y2=f"hi{i}", source=source, fill_color=c, fill_alpha=0.15,
+                name=f"band{i}")
+        p.line(x="t", y=f"m{i}", source=source, line_color=c, line_width=2, legend_label=name,
+               name=f"median{i}")
         if vpts is not None and name in vpts:
             p.add_layout(Span(location=float(vpts[name]), dimension="height", line_color=c,
                               line_dash="dashed", line_width=1.5))
@@ -92,7 +112,7 @@ def overlay_figure(source: ColumnDataSource, names, variable="x", height=300):
            legend_label="truth")
     for i, name in enumerate(names):
         p.line(x="t", y=f"f{i}", source=source, line_color=COLORS[i % len(COLORS)],
-               line_width=1.5, legend_label=name)
+               line_width=1.5, legend_label=name, name=f"forecast{i}")
     p.legend.click_policy = "hide"
     p.legend.location = "top_left"
     return p

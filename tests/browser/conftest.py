@@ -33,18 +33,18 @@ def server():
     proc = subprocess.Popen([sys.executable, "-m", "chaoslab.cli", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/chaoslab"
-    deadline = time.time() + 90
+    deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("chaoslab serve exited:\n" + proc.stdout.read())
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=60)  # a page build can take seconds under load
             break
         except OSError:
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("chaoslab serve did not answer within 90 s")
+        raise RuntimeError("chaoslab serve did not answer within 180 s")
     yield url
     proc.terminate()
     try:

@@ -55,6 +55,19 @@ def open_app(page, server, query="", errors=None, source="attractor-path", col="
         wait_data(page, source, col, n=1)
 
 
+def _figure_center(page, name):
+    """Page coordinates of the centre of a named figure's plotting area."""
+    return page.evaluate("""(name) => {
+        const m = window.Bokeh.documents[0].get_model_by_name(name);
+        for (const r of window.Bokeh.index.roots) {
+            const v = r.owner.find_one(m);
+            if (v == null) continue;
+            const box = v.el.getBoundingClientRect(), f = v.frame.bbox;
+            return [box.left + (f.x0 + f.x1) / 2, box.top + (f.y0 + f.y1) / 2];
+        }
+        return null; }""", name)
+
+
 def click_tab(page, title):
     page.locator(".bk-tab", has_text=title).first.click()
 
@@ -132,6 +145,9 @@ def test_ftle_view_fills(page, server):
         return [im.length, Array.from(im).every(Number.isFinite), Math.max(...im)]; }""")
     n, finite, top = values
     assert n == 160 * 80 and finite and 0.1 < top < 5
+    # a click on the field releases particles there
+    page.mouse.click(*_figure_center(page, "ftle"))
+    wait_data(page, "ftle-seeds", "x0", 9, timeout=30_000)
 
 
 def test_shared_link_restores_the_view(page, server):
@@ -163,3 +179,30 @@ def test_each_tab_renders(page, server):
     click_tab(page, "Explore")
     wait_data(page)
     assert not errors, errors
+
+
+def test_learners_train_with_progress_and_show_divergence(page, server):
+    """The Learners tab trains the default learners in the background (progress shown),
+    then draws their divergence curves and valid prediction times."""
+    errors = []
+    open_app(page, server, "?tab=learners", errors=errors, source=None)
+    button = page.get_by_role("button", name="Train and compare")
+    button.wait_for(timeout=60_000)
+    button.click()
+    page.get_by_text("Training", exact=False).first.wait_for(timeout=30_000)
+    wait_data(page, "learners-divergence", "m0", 100, timeout=300_000)
+    try:
+        wait_data(page, "learners-vpt", "vpt", 4, timeout=30_000)
+    except Exception:
+        raise AssertionError(f"no VPT data in the page; console errors: {errors}; "
+                             f"{column(page, 'learners-vpt', 'vpt')} "
+                             f"{column(page, 'learners-vpt', 'learner')}")
+    vpt = page.evaluate("""() => { const s = window.Bokeh.documents[0]
+        .get_model_by_name('learners-vpt');
+        const g = k => Array.from(s.data.get ? s.data.get(k) : s.data[k]);
+        return [g('learner'), g('vpt')]; }""")
+    names, values = vpt
+    assert names == ["ngrc", "esn", "sindy", "edmd"]
+    assert all(v > 3 for v in values), dict(zip(names, values))   # measured: 9.8 to 11
+    page.get_by_text("tracks the truth longest", exact=False).first.wait_for(timeout=30_000)
+    assert not [e for e in errors if "favicon" not in e], errors

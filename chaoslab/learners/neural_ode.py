@@ -1,0 +1,226 @@
+"""Neural ordinary differential equation: a learned vector field integrated by RK4."""
+from __future__ import annotations
+
+import numpy as np
+
+from .torch_base import TorchLearner, check_float, check_int
+
+__all__ = ["NeuralODE"]
+
+_ACTIVATIONS = ("silu", "tanh", "gelu", "softplus")
+
+
+def _build_field(dim, hidden, depth, activation):
+    import torch
+    from torch import nn
+
+    act = {"silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GELU, "softplus": nn.Softplus}
+
+    class VectorField(nn.Module):
+        """MLP ``f`` on the standardised state, in standardised units per sample.
+
+        ``scale`` (a buffer) is the typical one-sample increment of each variable, so the
+        network's outputs are of order one.
+        """
+
+        def __init__(self):
+            super().__init__()
+            layers = []
+            width = dim
+            for _ in range(depth):
+                layers += [nn.Linear(width, hidden), act[activation]()]
+                width = hidden
+            last = nn.Linear(width, dim)
+            nn.init.zeros_(last.bias)
+            with torch.no_grad():
+                last.weight.mul_(0.1)
+            layers.append(last)
+            self.net = nn.Sequential(*layers)
+            self.register_buffer("scale", torch.ones(dim))
+
+        def forward(self, x):
+            return self.net(x) * self.scale
+
+    return VectorField()
+
+
+def _rk4(f, x, h):
+    k1 = f(x)
+    k2 = f(x + (0.5 * h) * k1)
+    k3 = f(x + (0.5 * h) * k2)
+    k4 = f(x + h * k3)
+    return x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+class NeuralODE(TorchLearner):
+    """Neural ODE: an MLP vector field integrated with the classical Runge-Kutta method.
+
+    The state ``x`` (standardised per variable) follows ``dx/dt = f_theta(x)`` with
+    ``f_theta`` a multilayer perceptron (Chen et al. 2018, "Neural ordinary differential
+    equations", NeurIPS). One forecast step is one sample interval ``dt``, integrated by
+    ``substeps`` classical fourth-order Runge-Kutta steps written in torch, so the
+    closed-loop map is smooth and :meth:`lyapunov_exponent` measures the learned flow.
+    The network's outputs are scaled per variable by the typical one-sample increment of
+    the data, so they are of order one.
+
+    Training minimises the mean squared error of multi-step rollouts on short segments
+    (multiple shooting): each segment of ``horizon + 1`` samples is integrated from its
+    first sample and compared with the data, errors measured in units of the typical
+    increment. First ``adam_steps`` Adam steps (Kingma and Ba 2015) on random batches of
+    one-step pairs give a rough field cheaply; then full-batch L-BFGS (Liu and Nocedal
+    1989) with a strong-Wolfe line search fits the rollouts of all non-overlapping
+    ``horizon``-step segments of the data, for ``lbfgs_steps`` loss evaluations. A
+    quasi-Newton refinement reaches far smaller one-step errors than Adam in the same
+    time, and on chaotic data the forecast horizon grows with the log of that error.
+
+    Parameters
+    ----------
+    hidden : int
+        Width of the hidden layers.
+    depth : int
+        Number of hidden layers.
+    activation : {"silu", "tanh", "gelu", "softplus"}
+        Smooth nonlinearity of the MLP.
+    horizon : int
+        Length of the training rollouts (segments), in samples.
+    substeps : int
+        RK4 steps per sample interval.
+    adam_steps : int
+        Adam steps of the first phase.
+    lbfgs_steps : int
+        Loss evaluations (iterations and line-search steps) of the L-BFGS phase (0 skips
+        it).
+    batch_size : int
+        One-step pairs per Adam step.
+    lr : float
+        Initial Adam learning rate (cosine decay).
+    seed : int or None
+        Seeds initialisation and batch sampling (same seed, same model).
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The fitted vector field (float32).
+    mean_, std_ : arrays (dim,)
+        Standardisation of the data.
+    loss_history_ : array
+        Training loss of every Adam step, then of every L-BFGS evaluation.
+
+    Examples
+    --------
+    >>> m = NeuralODE().fit(X, dt=0.01)
+    >>> y = m.forecast(X[-1:], 500)
+    >>> m.lyapunov_exponent(X[-1:])
+    """
+
+    name = "neural_ode"
+
+    @classmethod
+    def quick_params(cls):
+        """Small settings that train in about a second (for tests and demos)."""
+        return dict(hidden=16, adam_steps=30, lbfgs_steps=10)
+
+    def __init__(self, hidden=64, depth=2, activation="silu", horizon=10, substeps=1,
+                 adam_steps=500, lbfgs_steps=800, batch_size=256, lr=3e-3, seed=0,
+                 device="auto"):
+        self.hidden = hidden
+        self.depth = depth
+        self.activation = activation
+        self.horizon = horizon
+        self.substeps = substeps
+        self.adam_steps = adam_steps
+        self.lbfgs_steps = lbfgs_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        check_int(self.hidden, "hidden")
+        check_int(self.depth, "depth")
+        check_int(self.horizon, "horizon")
+        check_int(self.substeps, "substeps")
+        check_int(self.adam_steps, "adam_steps", minimum=0)
+        check_int(self.lbfgs_steps, "lbfgs_steps", minimum=0)
+        check_int(self.batch_size, "batch_size")
+        check_float(self.lr, "lr", low=0, low_open=True)
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {_ACTIVATIONS}, "
+                             f"got {self.activation!r}")
+
+    def _min_samples(self):
+        return check_int(self.horizon, "horizon") + 1
+
+    def _build_module(self, dim):
+        return _build_field(dim, int(self.hidden), int(self.depth), self.activation)
+
+    def _flow(self, module, x):
+        h = 1.0 / int(self.substeps)
+        for _ in range(int(self.substeps)):
+            x = _rk4(module, x, h)
+        return x
+
+    def _train_module(self, module, data, report):
+        import torch
+
+        H = int(self.horizon)
+        diffs = [torch.diff(data.data[o:o + n], dim=0)
+                 for o, n in zip(data.offsets, data.lengths) if n > 1]
+        with torch.no_grad():
+            module.scale.copy_(torch.cat(diffs).std(dim=0).clamp_min(1e-6))
+        inv = 1.0 / module.scale
+        adam, lbfgs = int(self.adam_steps), int(self.lbfgs_steps)
+        split = 0.1 if lbfgs and adam else (1.0 if adam else 0.0)
+        history = []
+        if adam:
+            pairs = data.starts(2)
+            B = int(self.batch_size)
+            gen = self._generator
+
+            def loss_fn(frac):
+                w = data.sample(pairs, 2, B, gen)
+                return (((self._flow(module, w[:, 0]) - w[:, 1]) * inv) ** 2).mean()
+
+            history += self._adam_loop(module, loss_fn, 1, adam, report, float(self.lr),
+                                       span=(0.0, split), label="Adam, epoch")
+        if lbfgs:
+            # all non-overlapping segments of H + 1 samples (consecutive ones share an end)
+            rows = torch.cat([torch.arange(o, o + n - H, H) for o, n in
+                              zip(data.offsets.tolist(), data.lengths) if n > H])
+            seg = data.data[rows.to(data.device)[:, None]
+                            + torch.arange(H + 1, device=data.device)[None, :]]
+
+            def full_loss():
+                x = seg[:, 0]
+                total = 0.0
+                for j in range(H):
+                    x = self._flow(module, x)
+                    total = total + (((x - seg[:, j + 1]) * inv) ** 2).mean()
+                return total / H
+
+            history += self._lbfgs_loop(module, full_loss, lbfgs, report, span=(split, 1.0))
+        return history
+
+    def _warmup(self, module, ctx):
+        return ctx[:, -1]
+
+    def _advance(self, module, state):
+        x = self._flow(module, state)
+        return x, x
+
+    def vector_field(self, x):
+        """The learned ``dx/dt`` at states ``x`` ``(..., dim)``, in the data's units."""
+        import torch
+
+        self._check_fitted()
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[-1] != self.dim_:
+            raise ValueError(f"x must end in dim {self.dim_}, got shape {x.shape}")
+        module = self._module_for(torch.float64)
+        z = torch.as_tensor(self._normalise(x), device=torch.device(self.device_))
+        with torch.no_grad():
+            f = module(z).cpu().numpy()
+        return f * self.std_ / self.dt_

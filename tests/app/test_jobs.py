@@ -1,0 +1,67 @@
+"""Heavy work off the UI thread: stale results are dropped, cancel stops between chunks."""
+import threading
+import time
+
+import pytest
+
+from chaoslab.app.jobs import Cancelled, JobRunner
+
+
+def test_a_stale_result_never_overwrites_a_newer_one():
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    got = []
+    release = threading.Event()
+
+    def slow(job):
+        release.wait(5)
+        return "old"
+
+    jobs.submit("ftle", slow, got.append)
+    jobs.submit("ftle", lambda job: "new", got.append)
+    time.sleep(0.2)
+    release.set()
+    jobs.wait(10)
+    assert got == ["new"]
+
+
+def test_cancel_stops_between_chunks_and_drops_the_result():
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    done, chunks, cancelled = [], [], []
+    started = threading.Event()
+
+    def work(job):
+        for k in range(100):
+            job.check()
+            chunks.append(k)
+            started.set()
+            time.sleep(0.01)
+        return "finished"
+
+    jobs.submit("sweep", work, done.append, on_cancel=lambda: cancelled.append(True))
+    started.wait(5)
+    jobs.cancel("sweep")
+    jobs.wait(10)
+    assert not done and len(chunks) < 100 and cancelled == [True]
+
+
+def test_errors_reach_the_ui_as_messages_and_progress_is_reported():
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    errors, progress = [], []
+
+    def bad(job):
+        job.progress(1.0, "all done")
+        raise ValueError("T must be non-zero")
+
+    jobs.submit("x", bad, lambda r: None, on_error=errors.append,
+                on_progress=lambda f, t: progress.append((f, t)))
+    jobs.wait(10)
+    assert errors == ["T must be non-zero"] and progress == [(1.0, "all done")]
+
+
+def test_check_raises_once_replaced():
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    first = jobs.submit("s", lambda job: time.sleep(0.05), lambda r: None)
+    jobs.submit("s", lambda job: None, lambda r: None)
+    with pytest.raises(Cancelled):
+        first.check()
+    jobs.wait(10)

@@ -1,0 +1,302 @@
+"""Tests specific to the torch learners (PLRNN/ALRNN, LSTM, Transformer, Mamba, neural ODE).
+
+The generic protocol (shapes, save/load, determinism) is tested for every learner in
+``test_protocol.py``; here: GTF, the ALRNN's symbolic code and Jacobian, precision
+rollouts, known-answer accuracy of the neural ODE, devices, threads and cancellation.
+Models are tiny so that the whole file runs in well under a minute on two cores.
+"""
+import copy
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import chaoslab as cl  # noqa: E402
+import chaoslab.learners as L  # noqa: E402
+from chaoslab.learners.torch_base import precision_divergence  # noqa: E402
+
+DT = 0.01
+TINY = {
+    "plrnn": dict(latent_dim=16, init_steps=20, gtf_steps=5, seq_len=20),
+    "alrnn": dict(latent_dim=10, n_relu=4, init_steps=20, gtf_steps=5, seq_len=20),
+    "lstm": dict(hidden=8, epochs=2, lbfgs_steps=3),
+    "transformer": dict(d_model=8, ff=8, heads=2, epochs=2, lbfgs_steps=2),
+    "mamba": dict(d_model=8, d_inner=8, d_state=4, layers=1, epochs=2, lbfgs_steps=2),
+    "neural_ode": dict(hidden=16, adam_steps=20, lbfgs_steps=5),
+}
+
+
+@pytest.fixture(scope="module")
+def lorenz():
+    s = cl.systems.get("Lorenz")
+    return cl.simulate(s, 3000, dt=DT, transient=1000)
+
+
+def _rollout_error(x_pred, x_true, sigma):
+    return np.linalg.norm(x_pred - x_true, axis=-1) / sigma
+
+
+# ---------------------------------------------------------------------------- import
+def test_import_does_not_load_torch():
+    code = ("import sys, chaoslab.learners as L; L.names(); "
+            "L.make('plrnn'); L.make('mamba'); "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_registry_names_and_flags():
+    for name in TINY:
+        cls = L.learner_class(name)
+        assert cls.name == name
+        assert cls.uses_torch is True
+        model = cls()
+        assert set(model.get_params()) == set(cls._param_names())
+
+
+# ---------------------------------------------------------------------------- ALRNN
+@pytest.fixture(scope="module")
+def alrnn(lorenz):
+    return L.make("alrnn", latent_dim=12, n_relu=6, init_steps=150, gtf_steps=10,
+                  seq_len=30).fit(lorenz[:2000], DT)
+
+
+def test_alrnn_symbolic_code_range_and_changes(alrnn, lorenz):
+    P = alrnn.n_relu
+    codes = alrnn.symbolic_code(lorenz[2000:2600])
+    assert codes.shape == (600,) and codes.dtype == np.int64
+    assert codes.min() >= 0 and codes.max() < 2 ** P == alrnn.max_subregions
+    # a chaotic trajectory crosses between linear subregions
+    assert len(np.unique(codes)) > 1
+    assert np.count_nonzero(np.diff(codes)) > 0
+    assert 1 <= alrnn.n_subregions_ <= 2 ** P
+    # the code is the on/off pattern of the last P latent units
+    z = alrnn.latent_states(lorenz[2000:2600])
+    bits = (z[:, -P:] > 0).astype(int)
+    assert np.array_equal(codes, bits @ (2 ** np.arange(P)))
+    # free-running codes, single and batched context
+    free = alrnn.symbolic_code(lorenz[2500:2600], n_steps=50)
+    assert free.shape == (50,) and free.min() >= 0 and free.max() < 2 ** P
+    both = alrnn.symbolic_code(np.stack([lorenz[2400:2500], lorenz[2500:2600]]), n_steps=50)
+    assert both.shape == (2, 50)
+    assert np.array_equal(both[1], free)
+
+
+def test_alrnn_jacobian_matches_finite_differences(alrnn, lorenz):
+    z = alrnn.latent_states(lorenz[2000:2100])[-1]
+    J = alrnn.jacobian(z)
+    M = alrnn.latent_dim
+    assert J.shape == (M, M)
+    module = copy.deepcopy(alrnn.module_).double()
+    f = lambda v: module(torch.as_tensor(v)[None])[0].detach().numpy()  # noqa: E731
+    eps = 1e-6
+    fd = np.stack([(f(z + eps * e) - f(z - eps * e)) / (2 * eps) for e in np.eye(M)], 1)
+    np.testing.assert_allclose(J, fd, atol=1e-6)
+    assert alrnn.jacobian(np.stack([z, z])).shape == (2, M, M)
+
+
+def test_alrnn_subregions_survive_save_load(alrnn, lorenz, tmp_path):
+    path = alrnn.save(tmp_path / "alrnn.npz")
+    back = L.load(path)
+    assert back.n_subregions_ == alrnn.n_subregions_
+    x = lorenz[2000:2300]
+    assert np.array_equal(back.symbolic_code(x), alrnn.symbolic_code(x))
+
+
+def test_alrnn_bad_n_relu():
+    with pytest.raises(ValueError, match="n_relu"):
+        L.make("alrnn", latent_dim=8, n_relu=9).fit(np.random.rand(200, 3), DT)
+
+
+# ---------------------------------------------------------------------------- PLRNN / GTF
+def test_pwl_initialisation_reproduces_the_fitted_map(lorenz):
+    """With no GTF steps the PLRNN is an exact rewrite of a piecewise-linear increment map.
+
+    Its hidden units then track ``-x`` and ``U x + c`` along any free run: their forecast
+    equals iterating the fitted map, a known answer independent of the GTF stage.
+    """
+    m = L.make("plrnn", latent_dim=20, init_steps=100, gtf_steps=0).fit(lorenz[:2000], DT)
+    z = m.free_latent_states(lorenz[1900:2000], 100)
+    d = 3
+    np.testing.assert_allclose(z[:, d:2 * d], -z[:, :d], atol=1e-4)
+    # and the one-step forecast from data is already useful
+    sigma = lorenz.std(axis=0).mean()
+    ctx = np.stack([lorenz[i - 1:i] for i in range(2100, 2900, 40)])
+    y = m.forecast(ctx, 1)[:, 0]
+    err = _rollout_error(y, lorenz[2100:2900:40], sigma)
+    assert np.median(err) < 0.02
+
+
+def test_gtf_alpha_changes_training(lorenz):
+    common = dict(latent_dim=16, init="random", epochs=3, gtf_steps=0, seq_len=20,
+                  batch_size=16)
+    forced = L.make("plrnn", alpha=1.0, **common).fit(lorenz[:1000], DT)
+    free = L.make("plrnn", alpha=0.0, **common).fit(lorenz[:1000], DT)
+    assert not np.allclose(forced.loss_history_, free.loss_history_)
+    ctx = lorenz[1000:1010]
+    assert not np.allclose(forced.forecast(ctx, 20), free.forecast(ctx, 20))
+
+
+def test_gtf_loss_interpolates_forcing(lorenz):
+    """alpha=1 is teacher forcing of the observed units: the loss of a model whose map is
+    the identity on them equals the mean squared one-step difference of the data."""
+    m = L.make("plrnn", latent_dim=6, init="random", epochs=1, gtf_steps=0, seq_len=10,
+               batch_size=4).fit(lorenz[:500], DT)
+    module = m.module_
+    with torch.no_grad():
+        module.A.fill_(1.0)
+        module.W.zero_()
+        module.h.zero_()
+    w = torch.as_tensor(m._normalise(lorenz[:30])[None], dtype=torch.float32)
+    expected = ((w[:, 1:] - w[:, :-1]) ** 2).mean()
+    assert float(m._gtf_loss(module, w, 1.0)) == pytest.approx(float(expected), rel=1e-5)
+    # alpha=0 lets the identity model run freely: it predicts the first sample throughout
+    free = ((w[:, 1:] - w[:, :1]) ** 2).mean()
+    assert float(m._gtf_loss(module, w, 0.0)) == pytest.approx(float(free), rel=1e-5)
+
+
+def test_plrnn_bad_hyperparameters(lorenz):
+    with pytest.raises(ValueError, match="alpha"):
+        L.make("plrnn", alpha=1.5).fit(lorenz[:500], DT)
+    with pytest.raises(ValueError, match="latent_dim"):
+        L.make("plrnn", latent_dim=6).fit(lorenz[:500], DT)
+    with pytest.raises(ValueError, match="init"):
+        L.make("plrnn", init="zeros").fit(lorenz[:500], DT)
+
+
+# ---------------------------------------------------------------------------- precision
+@pytest.fixture(scope="module")
+def node(lorenz):
+    return L.make("neural_ode", hidden=32, adam_steps=300, lbfgs_steps=150).fit(
+        lorenz[:2500], DT)
+
+
+def test_neural_ode_one_step_known_answer(node, lorenz):
+    """One RK4 step of the learned field lands close to the true next state."""
+    sigma = lorenz.std(axis=0).mean()
+    idx = np.arange(2600, 2990, 13)
+    ctx = lorenz[idx - 1][:, None, :]
+    y = node.forecast(ctx, 1)[:, 0]
+    err = _rollout_error(y, lorenz[idx], sigma)
+    # persistence (repeating the last state) is off by a typical increment
+    persist = _rollout_error(lorenz[idx - 1], lorenz[idx], sigma)
+    assert np.median(err) < 2e-3
+    assert np.median(err) < 0.05 * np.median(persist)
+    # and the learned vector field is the Lorenz field, roughly
+    s = cl.systems.get("Lorenz")
+    x = lorenz[idx]
+    sig, rho, beta = 10.0, 28.0, 8.0 / 3.0
+    true = np.stack([sig * (x[:, 1] - x[:, 0]), x[:, 0] * (rho - x[:, 2]) - x[:, 1],
+                     x[:, 0] * x[:, 1] - beta * x[:, 2]], axis=1)
+    assert s.dim == 3
+    rel = np.linalg.norm(node.vector_field(x) - true, axis=1) / np.linalg.norm(true, axis=1)
+    assert np.median(rel) < 0.05
+
+
+def test_precision_divergence_starts_small_and_grows(node, lorenz):
+    ctx = lorenz[2500:2501]
+    curve = precision_divergence(node, ctx, 1500)
+    assert curve.shape == (1500,)
+    assert curve[0] < 0.02  # bfloat16 round-off: a few 1e-3 at most
+    assert np.nanmax(curve) > 20 * max(curve[0], 1e-3)
+    y32 = node.forecast(ctx, 50)
+    ybf = node.forecast(ctx, 50, dtype="bfloat16")
+    y64 = node.forecast(ctx, 50, dtype="float64")
+    assert not np.array_equal(y32, ybf)
+    # float64 and float32 agree far better than bfloat16 and float32 at the start
+    assert np.abs(y64 - y32)[:5].max() < 0.1 * np.abs(ybf - y32)[:5].max()
+    batch = precision_divergence(node, np.stack([lorenz[2400:2401], ctx[:1]]), 20,
+                                 low="float32", high="float64")
+    assert batch.shape == (2, 20)
+
+
+def test_forecast_bad_dtype(node, lorenz):
+    with pytest.raises(ValueError, match="dtype"):
+        node.forecast(lorenz[:1], 5, dtype="float16")
+
+
+def test_precision_divergence_needs_torch_learner(lorenz):
+    class Fake:
+        uses_torch = False
+
+    with pytest.raises(TypeError):
+        precision_divergence(Fake(), lorenz[:5], 5)
+
+
+def test_neural_ode_lyapunov_positive(node, lorenz):
+    lam = node.lyapunov_exponent(lorenz[-1:], n_steps=3000, transient=200)
+    assert 0.5 < lam < 1.3  # Lorenz: 0.906 (measured 0.83-0.91 over three seeds)
+
+
+# ---------------------------------------------------------------------------- devices etc.
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_cpu_device_bf16_and_global_state(name, lorenz):
+    threads = torch.get_num_threads()
+    rng = torch.random.get_rng_state()
+    m = L.make(name, device="cpu", **TINY[name]).fit(lorenz[:600], DT)
+    assert m.device_ == "cpu"
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    ctx = lorenz[600:600 + m.context_length]
+    for dtype in ("float32", "bfloat16", "float64"):
+        y = m.forecast(ctx, 7, dtype=dtype)
+        assert y.shape == (7, 3) and y.dtype == np.float64
+    assert m.forecast(np.stack([ctx] * 3), 4).shape == (3, 4, 3)
+    assert m.forecast(ctx, 0).shape == (0, 3)
+
+
+def test_cuda_requested_without_cuda(lorenz):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA"):
+        L.make("lstm", device="cuda", **TINY["lstm"]).fit(lorenz[:300], DT)
+
+
+def test_bad_inputs(lorenz):
+    with pytest.raises(ValueError, match="hidden"):
+        L.make("lstm", hidden=0).fit(lorenz[:300], DT)
+    with pytest.raises(ValueError, match="heads"):
+        L.make("transformer", d_model=10, heads=4).fit(lorenz[:300], DT)
+    with pytest.raises(ValueError, match="at least"):
+        L.make("transformer", **TINY["transformer"]).fit(lorenz[:10], DT)
+    with pytest.raises(ValueError, match="device"):
+        L.make("mamba", device="tpu", **TINY["mamba"]).fit(lorenz[:300], DT)
+    m = L.make("neural_ode", **TINY["neural_ode"]).fit(lorenz[:300], DT)
+    with pytest.raises(ValueError, match="context"):
+        m.forecast(lorenz[:5, :2], 3)
+    with pytest.raises(ValueError, match="n_steps"):
+        m.forecast(lorenz[:5], -1)
+
+
+def test_progress_and_cancel_within_a_second(lorenz):
+    seen = []
+    m = L.make("lstm", **TINY["lstm"])
+    m.fit(lorenz[:600], DT, progress=lambda f, msg: seen.append((f, msg)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any("loss" in msg for _, msg in seen)
+
+    stop = threading.Event()
+    done = {}
+
+    def run():
+        t = time.perf_counter()
+        try:
+            L.make("neural_ode", adam_steps=100_000).fit(lorenz, DT, cancel=stop)
+        except L.FitCancelled:
+            done["after"] = time.perf_counter() - t0
+        done["total"] = time.perf_counter() - t
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    stop.set()
+    thread.join(timeout=30)
+    assert "after" in done, "fit was not cancelled"
+    assert done["after"] < 1.5
