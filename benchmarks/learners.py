@@ -147,6 +147,7 @@ def main(argv=None):
     ap.add_argument("--systems", nargs="*", default=SYSTEMS)
     ap.add_argument("--learners", nargs="*", default=cl.learners.names())
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--out", default="learners", help="results/<OUT>.json")
     args = ap.parse_args(argv)
     out = {"n_train": N_TRAIN, "n_starts": N_STARTS, "systems": {}}
     for name in args.systems:
@@ -161,7 +162,7 @@ def main(argv=None):
                 peers["pysindy_simulate"] = pysindy_peer(s, lam, dt)
             out["systems"][name]["peers"] = peers
             print(name, "peers:", peers, flush=True)
-        save("learners", out)
+        save(args.out, out)
     return out
 
 
