@@ -39,7 +39,7 @@ def _data(s, lam, dt, n_test):
     return X[:N_TRAIN], X[N_TRAIN:]
 
 
-def _starts(lam, dt, context, horizon):
+def _starts(lam, dt):
     gap = max(1, int(round(2.0 / (lam * dt))))
     return np.arange(N_STARTS) * gap
 
@@ -49,7 +49,7 @@ def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
     from reservoirpy.nodes import Reservoir, Ridge
 
     n_h = int(round(horizon / (lam * dt)))
-    starts = _starts(lam, dt, context, n_h)
+    starts = _starts(lam, dt)
     train, test = _data(s, lam, dt, context + n_h + starts[-1] + 1)
     mu, sd = train.mean(0), train.std(0)
     u = (train - mu) / sd
@@ -88,7 +88,7 @@ def pysindy_peer(s, lam, dt, n_steps=2000, n_starts=5, context=200):
     compiled RK4 rollout of the same learned model, from the same starts."""
     import pysindy as ps
 
-    starts = _starts(lam, dt, context, n_steps)[:n_starts]
+    starts = _starts(lam, dt)[:n_starts]
     train, test = _data(s, lam, dt, context + n_steps + starts[-1] + 1)
     ours = cl.learners.make("sindy").fit(train, dt)
     model = ps.SINDy(optimizer=ps.STLSQ(threshold=ours.threshold, alpha=ours.alpha),
@@ -156,10 +156,8 @@ def main(argv=None):
         out["systems"][name]["seconds"] = time.perf_counter() - t0
         if not args.no_peers:
             s, lam, dt = sampling(name)
-            peers = {}
-            if name == "Lorenz" or True:
-                peers["reservoirpy_esn"] = reservoirpy_peer(s, lam, dt)
-                peers["pysindy_simulate"] = pysindy_peer(s, lam, dt)
+            peers = {"reservoirpy_esn": reservoirpy_peer(s, lam, dt),
+                     "pysindy_simulate": pysindy_peer(s, lam, dt)}
             out["systems"][name]["peers"] = peers
             print(name, "peers:", peers, flush=True)
         save(args.out, out)

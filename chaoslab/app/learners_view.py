@@ -51,7 +51,7 @@ class LearnersView(LazyView):
                                     **{f"f{i}": [] for i in range(self._slots)}}
         self.div_fig = divergence_figure(self.div_source, placeholders)
         self.overlay_fig = overlay_figure(self.overlay_source, placeholders)
-        show_slots(self.div_fig, "median", [], extra=("band",))
+        show_slots(self.div_fig, "median", [], extra=("band", "vpt"))
         show_slots(self.overlay_fig, "forecast", [])
         self._div_pane = pn.pane.Bokeh(self.div_fig)
         self._vpt_pane = pn.pane.Bokeh(vpt_figure(self.vpt_source, []))
@@ -134,7 +134,9 @@ class LearnersView(LazyView):
         r = [res[n] for n in names]
         self.div_source.data = divergence_columns(
             res.t, {n: (x.median, x.q_low, x.q_high) for n, x in zip(names, r)}, self._slots)
-        show_slots(self.div_fig, "median", names, extra=("band",))
+        show_slots(self.div_fig, "median", names, extra=("band", "vpt"))
+        for i, x in enumerate(r):
+            self.div_fig.select_one({"name": f"vpt{i}"}).location = x.vpt_median
         self.vpt_source.data = vpt_columns(names, [x.vpt_median for x in r],
                                            [np.quantile(x.vpt, 0.25) for x in r],
                                            [np.quantile(x.vpt, 0.75) for x in r])

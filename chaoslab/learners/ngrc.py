@@ -60,11 +60,9 @@ class NGRC(Learner):
 
     def _linear(self, u, n_rows):
         """Delay vectors of the last ``n_rows`` rows of ``u`` (time on axis -2)."""
-        L = self.context_length
         T = u.shape[-2]
         cols = [u[..., T - n_rows - j * int(self.skip):T - j * int(self.skip), :]
                 for j in range(int(self.k))]
-        del L
         return np.concatenate(cols, axis=-1)
 
     def _fit(self, parts, dt, report):

@@ -104,7 +104,7 @@ class SINDy(Learner):
                 pieces.append(pname if term == "" else f"{pname}*{term}")
             equations.append(" + ".join(pieces) if pieces else "0")
         return systems.define("SINDy model", names, equations, params,
-                              x0=[0.0] * len(names), dt=self.dt_ if hasattr(self, "dt_") else 0.01)
+                              x0=[0.0] * len(names), dt=self.dt_)
 
     def equations(self, precision=4):
         """The learned vector field as text, one line per variable."""

@@ -67,9 +67,11 @@ def divergence_figure(source: ColumnDataSource, names, threshold=0.4, vpts=None,
                 name=f"band{i}")
         p.line(x="t", y=f"m{i}", source=source, line_color=c, line_width=2, legend_label=name,
                name=f"median{i}")
-        if vpts is not None and name in vpts:
-            p.add_layout(Span(location=float(vpts[name]), dimension="height", line_color=c,
-                              line_dash="dashed", line_width=1.5))
+        # one VPT marker per learner; hidden while its learner has no VPT
+        has = vpts is not None and name in vpts
+        p.add_layout(Span(location=float(vpts[name]) if has else 0.0, dimension="height",
+                          line_color=c, line_dash="dashed", line_width=1.5, visible=has,
+                          name=f"vpt{i}"))
     p.add_layout(Span(location=threshold, dimension="width", line_color="black",
                       line_dash="dotted"))
     if names:
