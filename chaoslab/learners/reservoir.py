@@ -10,11 +10,20 @@ class ESN(Learner):
 
     The reservoir state follows ``r[k+1] = (1 - leak) r[k] + leak tanh(W r[k] + W_in u[k]
     + b)`` with a sparse random ``W`` (``degree`` non-zeros per row) scaled to spectral
-    radius ``spectral_radius``. The readout is linear in ``[1, u[k], r[k+1], r[k+1]**2]``
-    (the squares break the tanh reservoir's odd symmetry; Pathak et al., Chaos 27, 121102,
-    2017) and predicts the increment ``u[k+1] - u[k]`` of the normalised state. Only the
-    readout is trained (Jaeger 2001; Lukoševičius 2012 for practical choices), by ridge
-    regression; forecasting feeds outputs back as inputs.
+    radius ``spectral_radius``. The readout is linear in ``[1, u[k], r~[k+1]]`` and predicts
+    the increment ``u[k+1] - u[k]`` of the normalised state. Squares break the tanh
+    reservoir's odd symmetry, which an odd readout cannot undo: by default (``"even"``) the
+    even-numbered units enter squared (Pathak, Hunt, Girvan, Lu & Ott, PRL 120, 024102,
+    2018), so there are as many readout features as units; ``squares=True`` appends the
+    squares of all units instead (twice the features: about 5% longer forecasts on the
+    benchmark flows, for a 1.6 times slower fit). Only the readout is trained (Jaeger 2001;
+    Lukoševičius 2012 for practical choices), by ridge regression; forecasting feeds
+    outputs back as inputs.
+
+    The default input scaling (0.5, on standardised inputs) drives the tanh units into
+    their nonlinear range; at 0.2 the reservoir is nearly polynomial and forecasts of the
+    sine-driven Thomas flow fail within a Lyapunov time (0.5 against 5.2 Lyapunov times),
+    while the polynomial flows gain or lose little.
 
     Parameters
     ----------
@@ -27,15 +36,17 @@ class ESN(Learner):
     washout : int
         Steps of each training trajectory discarded while the reservoir forgets its start;
         also the context rows needed to synchronise it before a forecast.
-    squares, increment : bool
-        Readout on the squared states too; predict increments rather than states.
+    squares : "even", True or False
+        Square the even-numbered units, append the squares of all units, or neither.
+    increment : bool
+        Predict increments rather than states.
     seed : int
     """
 
     name = "esn"
 
-    def __init__(self, size=500, spectral_radius=0.4, degree=3, input_scaling=0.2,
-                 bias_scaling=0.2, leak=1.0, ridge=1e-7, washout=100, squares=True,
+    def __init__(self, size=500, spectral_radius=0.4, degree=3, input_scaling=0.5,
+                 bias_scaling=0.2, leak=1.0, ridge=1e-7, washout=100, squares="even",
                  increment=True, seed=0):
         self.size = size
         self.spectral_radius = spectral_radius
@@ -69,13 +80,15 @@ class ESN(Learner):
         cols = np.concatenate([rng.choice(N, deg, replace=False) for _ in range(N)])
         vals = rng.uniform(-1.0, 1.0, N * deg)
         W = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(N, N))
-        if N > 2:
+        rho = None
+        if N > 64:
             try:
                 rho = abs(scipy.sparse.linalg.eigs(W, k=1, which="LM", return_eigenvectors=False,
-                                                   v0=np.ones(N), maxiter=5000)[0])
+                                                   v0=np.ones(N), ncv=60, tol=1e-10,
+                                                   maxiter=5000)[0])
             except scipy.sparse.linalg.ArpackNoConvergence:
-                rho = np.max(np.abs(np.linalg.eigvals(W.toarray())))
-        else:
+                pass
+        if rho is None:
             rho = np.max(np.abs(np.linalg.eigvals(W.toarray())))
         if rho > 0:
             W = W * (float(self.spectral_radius) / rho)
@@ -85,6 +98,12 @@ class ESN(Learner):
         self.w_data_ = W.data.astype(np.float64)
         self.w_in_ = rng.uniform(-1.0, 1.0, (N, dim)) * float(self.input_scaling)
         self.bias_ = rng.uniform(-1.0, 1.0, N) * float(self.bias_scaling)
+
+    def _squares_mode(self):
+        for value, mode in ((False, 0), (True, 1), ("even", 2)):
+            if type(self.squares) is type(value) and self.squares == value:
+                return mode
+        raise ValueError(f"squares must be 'even', True or False, got {self.squares!r}")
 
     def _kernel_args(self):
         return (self.w_indptr_, self.w_indices_, self.w_data_, self.w_in_, self.bias_,
@@ -101,20 +120,30 @@ class ESN(Learner):
         report(0.05, "reservoir built")
         N = int(self.size)
         w = int(self.washout)
-        feats, targets = [], []
+        # the feature matrix [1, u, r, r**2] is filled in place, one block per trajectory
+        mode = self._squares_mode()
+        n_feat = 1 + dim + N * (2 if mode == 1 else 1)
+        F = np.empty((sum(len(x) - 1 - w for x in parts), n_feat))
+        Y = np.empty((len(F), dim))
+        row = 0
         for i, x in enumerate(parts):
             u = (x - self.mean_) / self.scale_
+            n = len(u) - 1 - w
             states = np.empty((len(u) - 1, N))
             K.drive(*self._kernel_args(), np.ascontiguousarray(u[:-1]), np.zeros(N), states)
-            F = [np.ones((len(states), 1)), u[:-1], states]
-            if self.squares:
-                F.append(states * states)
-            F = np.hstack(F)[w:]
-            Y = (u[1:] - u[:-1] if self.increment else u[1:])[w:]
-            feats.append(F)
-            targets.append(Y)
+            block = F[row:row + n]
+            block[:, 0] = 1.0
+            block[:, 1:1 + dim] = u[w:-1]
+            block[:, 1 + dim:1 + dim + N] = states[w:]
+            if mode == 1:
+                np.multiply(states[w:], states[w:], out=block[:, 1 + dim + N:])
+            elif mode == 2:
+                even = block[:, 1 + dim:1 + dim + N:2]
+                np.multiply(even, even, out=even)
+            Y[row:row + n] = (u[w + 1:] - u[w:-1]) if self.increment else u[w + 1:]
+            row += n
             report(0.1 + 0.5 * (i + 1) / len(parts), "driving the reservoir")
-        self.w_out_ = ridge(np.vstack(feats), np.vstack(targets), float(self.ridge))
+        self.w_out_ = ridge(F, Y, float(self.ridge))
 
     def _sync(self, ctx):
         from . import _reservoir_kernels as K
@@ -133,7 +162,7 @@ class ESN(Learner):
 
         r, u = self._sync(ctx)
         out = np.empty((len(ctx), n_steps, self.dim_))
-        K.rollout(*self._kernel_args(), self.w_out_, bool(self.squares), bool(self.increment),
+        K.rollout(*self._kernel_args(), self.w_out_, self._squares_mode(), bool(self.increment),
                   r, u, int(n_steps), out)
         return out * self.scale_ + self.mean_
 
@@ -152,7 +181,7 @@ class ESN(Learner):
             r = state[b, :N].copy()
             u = state[b, N:].copy()
             K.drive(*self._kernel_args(), u[None, :], r, st)
-            y = K.readout(r, u, self.w_out_, bool(self.squares), bool(self.increment))
+            y = K.readout(r, u, self.w_out_, self._squares_mode(), bool(self.increment))
             new[b, :N] = r
             new[b, N:] = y
         return new, new[:, N:] * self.scale_ + self.mean_

@@ -10,7 +10,12 @@ class SINDy(Learner):
 
     Derivatives are estimated by central finite differences of order
     ``derivative_order``; pysindy's sequentially thresholded least squares (STLSQ) picks
-    a sparse combination of polynomial terms up to ``degree`` for each variable. The learned
+    a sparse combination of library terms for each variable: the monomials up to
+    ``degree`` and, with ``frequencies=n``, ``sin(k x_i)`` and ``cos(k x_i)`` for
+    ``k = 1..n`` (pysindy's polynomial and Fourier libraries). A vector field that is not
+    polynomial, such as Thomas's ``-a x + b sin(y)`` over several radians, needs the
+    Fourier terms: no low-degree polynomial represents it, and a polynomial model then
+    fails within a fraction of a Lyapunov time. The learned
     vector field becomes a chaoslab :class:`~chaoslab.systems.System` (``system_``), with one
     parameter per kept coefficient, so forecasts run on chaoslab's compiled RK4 integrator
     (``substeps`` steps per sample) and ``equations()`` prints the model as text.
@@ -19,6 +24,8 @@ class SINDy(Learner):
     ----------
     degree : int
         Highest polynomial degree of the library.
+    frequencies : int
+        Number of Fourier frequencies in the library (0: polynomial only).
     threshold : float
         STLSQ threshold: coefficients smaller in magnitude are set to zero.
     alpha : float
@@ -34,8 +41,9 @@ class SINDy(Learner):
     name = "sindy"
 
     def __init__(self, degree=2, threshold=0.1, alpha=0.05, derivative_order=6, substeps=1,
-                 variables=None):
+                 variables=None, frequencies=0):
         self.degree = degree
+        self.frequencies = frequencies
         self.threshold = threshold
         self.alpha = alpha
         self.derivative_order = derivative_order
@@ -64,19 +72,33 @@ class SINDy(Learner):
         xs = [x[k] for x, k in zip(parts, keep)]
         xdots = [d[k] for d, k in zip(xdots, keep)]
         report(0.2, "derivatives estimated")
+        n_freq = int(self.frequencies)
+        if n_freq < 0:
+            raise ValueError(f"frequencies must be >= 0, got {self.frequencies}")
+        library = ps.PolynomialLibrary(degree=int(self.degree))
+        if n_freq:
+            library = library + ps.FourierLibrary(n_frequencies=n_freq)
         model = ps.SINDy(optimizer=ps.STLSQ(threshold=float(self.threshold),
                                             alpha=float(self.alpha)),
-                         feature_library=ps.PolynomialLibrary(degree=int(self.degree)))
+                         feature_library=library)
         if len(xs) == 1:
             model.fit(xs[0], t=dt, x_dot=xdots[0], feature_names=names)
         else:
             model.fit(xs, t=dt, x_dot=xdots, feature_names=names)
         report(0.8, "regression done")
         self.coef_ = np.asarray(model.coefficients(), dtype=np.float64)      # (dim, terms)
-        self.powers_ = np.asarray(model.feature_library.powers_, dtype=np.int64)  # (terms, dim)
+        poly = library.libraries[0] if n_freq else library
+        self.powers_ = np.asarray(poly.powers_, dtype=np.int64)             # (poly terms, dim)
+        # Fourier terms in pysindy's order: for each frequency, each variable, sin then cos
+        self.trig_ = np.array([(i, k, c) for k in range(1, n_freq + 1) for i in range(dim)
+                               for c in (0, 1)], dtype=np.int64).reshape(-1, 3)
+        if self._terms(names, pretty=True) != list(model.get_feature_names()):
+            raise RuntimeError("chaoslab's reading of pysindy's library order is out of date: "
+                               f"{model.get_feature_names()}")
         self.system_ = self._build_system(names)
 
-    def _terms(self, names):
+    def _terms(self, names, pretty=False):
+        """Each library term as text: parser syntax, or pysindy's names (``pretty``)."""
         out = []
         for row in self.powers_:
             factors = []
@@ -85,7 +107,14 @@ class SINDy(Learner):
                     factors.append(v)
                 elif p > 1:
                     factors.append(f"{v}^{int(p)}")
-            out.append("*".join(factors))
+            out.append(("1" if pretty else "") if not factors else
+                       (" " if pretty else "*").join(factors))
+        for i, k, c in self.trig_:
+            fn = ("sin", "cos")[int(c)]
+            if pretty:
+                out.append(f"{fn}({int(k)} {names[i]})")
+            else:
+                out.append(f"{fn}({names[i]})" if k == 1 else f"{fn}({int(k)}*{names[i]})")
         return out
 
     def _build_system(self, names):
@@ -138,12 +167,15 @@ class SINDy(Learner):
         return float(lyapunov_spectrum(self.system_, x0=x0, dt=self.dt_, **kw)[0])
 
     def _state_arrays(self):
-        return {"coef_": self.coef_, "powers_": self.powers_}
+        return {"coef_": self.coef_, "powers_": self.powers_, "trig_": self.trig_}
 
     def _load_arrays(self, arrays, meta):
         self.coef_ = np.asarray(arrays["coef_"], dtype=np.float64)
         self.powers_ = np.asarray(arrays["powers_"], dtype=np.int64)
-        if self.coef_.shape != (self.dim_, len(self.powers_)) or \
-                self.powers_.shape[1:] != (self.dim_,):
-            raise ValueError("coefficient and power arrays do not match")
+        self.trig_ = np.asarray(arrays.get("trig_", np.empty((0, 3))), dtype=np.int64)
+        if self.coef_.shape != (self.dim_, len(self.powers_) + len(self.trig_)) or \
+                self.powers_.shape[1:] != (self.dim_,) or self.trig_.shape[1:] != (3,) or \
+                (len(self.trig_) and (self.trig_[:, 0].min() < 0 or
+                                      self.trig_[:, 0].max() >= self.dim_)):
+            raise ValueError("coefficient, power and Fourier-term arrays do not match")
         self.system_ = self._build_system(self._names(self.dim_))

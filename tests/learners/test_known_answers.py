@@ -4,7 +4,7 @@ import pytest
 
 import chaoslab as cl
 
-LORENZ_LAMBDA = 0.9056
+from .conftest import LORENZ_LAMBDA
 
 
 def test_sindy_recovers_lorenz(lorenz_data):
@@ -29,6 +29,50 @@ def test_sindy_recovers_lorenz(lorenz_data):
     # the learned model's largest exponent (through its exact Jacobian) is Lorenz's
     lam = m.lyapunov_exponent(lorenz_data[1][:10])
     assert lam == pytest.approx(LORENZ_LAMBDA, rel=0.03)
+
+
+def test_sindy_fourier_recovers_thomas():
+    """Thomas (x' = -a x + b sin y, cyclically; a 1.85, b 10) is not polynomial. With
+    Fourier terms SINDy finds its six coefficients within 1% and nothing else, and the
+    learned model's exponent is Thomas's (0.49); a degree-3 polynomial library cannot
+    represent b sin y over |y| <= 4.2 and keeps many terms."""
+    s = cl.systems.get("Thomas")
+    X = cl.simulate(s, 12_000, dt=0.02, transient=2000)
+    m = cl.learners.make("sindy", degree=1, frequencies=1, variables=["x", "y", "z"])
+    m.fit(X[:10_000], 0.02)
+    assert m.equations() == ["dx/dt = -1.85 x +10 sin(y)", "dy/dt = -1.85 y +10 sin(z)",
+                             "dz/dt = -1.85 z +10 sin(x)"]
+    kept = m.coef_[m.coef_ != 0.0]
+    assert len(kept) == 6
+    np.testing.assert_allclose(np.sort(kept), [-1.85] * 3 + [10.0] * 3, rtol=0.01)
+    assert m.lyapunov_exponent(X[10_000:]) == pytest.approx(0.4923, rel=0.05)
+    poly = cl.learners.make("sindy", degree=3).fit(X[:10_000], 0.02)
+    assert np.count_nonzero(poly.coef_) > 12
+
+
+def test_sindy_fourier_save_load(tmp_path):
+    s = cl.systems.get("Thomas")
+    X = cl.simulate(s, 3000, dt=0.02, transient=500)
+    m = cl.learners.make("sindy", degree=1, frequencies=2).fit(X[:2500], 0.02)
+    assert m.trig_.shape == (12, 3)
+    m.save(tmp_path / "m.npz")
+    back = cl.learners.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.forecast(X[2500:2600], 50), m.forecast(X[2500:2600], 50))
+    assert back.equations() == m.equations()
+    with pytest.raises(ValueError, match="frequencies must be >= 0"):
+        cl.learners.make("sindy", frequencies=-1).fit(X, 0.02)
+
+
+@pytest.mark.parametrize("squares, n_features", [("even", 504), (True, 1004), (False, 504)])
+def test_esn_squares(squares, n_features, lorenz_data):
+    """The readout's feature count for each way of breaking the reservoir's symmetry."""
+    m = cl.learners.make("esn", squares=squares).fit(lorenz_data[0][:3000], 0.01)
+    assert m.w_out_.shape == (n_features, 3)
+
+
+def test_esn_rejects_unknown_squares():
+    with pytest.raises(ValueError, match="squares must be 'even', True or False"):
+        cl.learners.make("esn", squares="odd").fit(np.random.rand(300, 3), 0.01)
 
 
 def _linear_data(n=3000, dt=0.05):

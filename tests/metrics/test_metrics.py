@@ -89,6 +89,26 @@ def test_forecast_divergence_lorenz():
     assert "ngrc" in r.table() and r.summary()[1]["learner"] == "ngrc"
 
 
+def test_forecast_divergence_labels():
+    """A dict labels two settings of one learner; the same name twice in a list is an
+    error that says how to do it."""
+    r = cl.metrics.forecast_divergence("Lorenz", {"ar1": ("linear_ar", {"order": 1}),
+                                                  "ar3": ("linear_ar", {"order": 3})},
+                                       n_starts=3, n_train=2000, horizon=2, statistics=False)
+    assert [row["learner"] for row in r.summary()] == ["ar1", "ar3"]
+    with pytest.raises(ValueError, match="'persistence' is given twice"):
+        cl.metrics.forecast_divergence("Lorenz", ["persistence", "persistence"])
+
+
+@pytest.mark.parametrize("name, dt", [("Lorenz", 0.01), ("Halvorsen", 0.01),
+                                      ("Thomas", 0.02), ("Rossler", 0.05), ("Henon", 1.0)])
+def test_default_dt(name, dt):
+    """min(1/(100 lambda), period/100) to one digit: Rossler (lambda 0.071, period 5.9) is
+    bound by its period, the others by their exponent; maps step by 1."""
+    from chaoslab.metrics.divergence import default_dt
+    assert default_dt(cl.systems.get(name)) == pytest.approx(dt)
+
+
 def test_forecast_divergence_rejects_non_chaotic():
     s = cl.systems.get("Lorenz").with_params(rho=10.0)      # a stable fixed point
     with pytest.raises(ValueError, match="not chaotic"):
