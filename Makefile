@@ -9,7 +9,7 @@ PORT   ?= 5006
 ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: app test bench browser clean
+.PHONY: app test bench bench-all browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: $(VENV)/.test browser
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
+
+# plus every learner on five flows (about an hour on 2 cores) and the app in Chromium
+bench-all: $(VENV)/.bench $(VENV)/.test browser
+	$(PY) -m benchmarks.run --all
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,8 +1,12 @@
-"""Run every benchmark in one process run and print the tables for the README.
+"""Run the benchmarks in one process and print the tables for the README.
 
-    make bench            # or: python -m benchmarks.run
+    make bench            # core and analysis (minutes): python -m benchmarks.run
+    make bench-all        # plus the learners (about an hour on 2 cores) and the app in a
+                          # browser: python -m benchmarks.run --all
 """
 from __future__ import annotations
+
+import argparse
 
 from . import analysis, integrate
 from .common import git_rev
@@ -16,7 +20,24 @@ def _fmt(v, unit=""):
     return f"{v}{unit}"
 
 
-def main():
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="chaoslab's benchmarks against its peers")
+    ap.add_argument("--learners", action="store_true",
+                    help="also every learner on five flows, with reservoirpy and pysindy")
+    ap.add_argument("--app", action="store_true",
+                    help="also the served app in headless Chromium")
+    ap.add_argument("--all", action="store_true", help="--learners and --app")
+    args = ap.parse_args(argv)
+    core()
+    if args.learners or args.all:
+        from . import learners
+        learners.main([])
+    if args.app or args.all:
+        from . import app
+        app.main([])
+
+
+def core():
     r = integrate.main()
     e, f = r["ensemble"], r["first_simulation"]
     print(f"\nchaoslab {git_rev()} on {r['machine']} ({r['date']})\n")

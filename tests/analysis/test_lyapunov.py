@@ -33,6 +33,18 @@ def test_henon_largest_exponent():
     assert lam.sum() == pytest.approx(math.log(0.3), abs=1e-9)
 
 
+def test_zaslavskii_periodic_at_catalog_parameters_chaotic_with_stronger_kicks():
+    """det J = exp(-r) everywhere, so l1 + l2 = -r exactly; at the catalog's (dysts')
+    parameters the orbit is periodic (both -r/2, a complex pair), at eps 7.5 it is chaotic,
+    as the catalog's note says."""
+    lam = cl.lyapunov_spectrum("Zaslavskii")
+    np.testing.assert_allclose(lam, [-1.0, -1.0], atol=1e-4)
+    strong = cl.lyapunov_spectrum("Zaslavskii", params={"eps": 7.5})
+    assert strong.sum() == pytest.approx(-2.0, abs=1e-9)
+    assert strong[0] == pytest.approx(0.77, abs=0.05)
+    assert "periodic orbit" in cl.systems.get("Zaslavskii").notes
+
+
 def test_logistic_at_r4_is_ln2():
     assert cl.lyapunov_spectrum("Logistic", params={"r": 4.0})[0] == pytest.approx(
         math.log(2), abs=2e-3)
