@@ -209,3 +209,26 @@ def test_binder_environment_mirrors_the_root_one():
     assert "jupyter-server-proxy" in bc
     assert "torch==2.13.0" in bp and any("whl/cpu" in p for p in bp)
     assert binder["channels"] == root["channels"]
+
+
+def test_environment_holds_every_runtime_dependency():
+    """Binder installs chaoslab with --no-deps, so environment.yml must list every
+    dependency of the core, the app and the learners (the Learners tab needs pysindy)."""
+    import re
+    import tomllib
+
+    yaml = pytest.importorskip("yaml")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    wanted = project["dependencies"] + extras["app"] + extras["learners"]
+
+    def name(req):
+        return re.split(r"[<>=!~ ;\[]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+    for path in (ROOT / "environment.yml", BINDER / "environment.yml"):
+        deps = yaml.safe_load(path.read_text())["dependencies"]
+        have = {name(d) for d in deps if isinstance(d, str)}
+        have |= {name(p) for d in deps if isinstance(d, dict) for p in d.get("pip", [])
+                 if not p.startswith("-")}
+        missing = sorted({name(r) for r in wanted} - have)
+        assert not missing, f"{path.name} lacks {missing}"
