@@ -88,6 +88,36 @@ def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
     return best
 
 
+def esn_fit_times(s, lam, dt, size=500, repeats=7):
+    """Fit times of chaoslab's ESN (defaults) and reservoirpy's (same size and sparsity),
+    alternating, ``repeats`` each after one warm-up fit of both: medians and all times."""
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    train, _ = _data(s, lam, dt, 1)
+    u = (train - train.mean(0)) / train.std(0)
+
+    def ours():
+        cl.learners.make("esn", size=size).fit(train, dt)
+
+    def theirs():
+        res = Reservoir(units=size, sr=0.9, lr=1.0, input_scaling=0.5, bias=0.0,
+                        rc_connectivity=3 / size, input_connectivity=1.0, seed=0)
+        (res >> Ridge(ridge=1e-5)).fit(u[:-1], u[1:], warmup=100)
+
+    times = {"chaoslab": [], "reservoirpy": []}
+    for k in range(repeats + 1):
+        for key, fn in (("chaoslab", ours), ("reservoirpy", theirs)):
+            t0 = time.perf_counter()
+            fn()
+            if k:                                   # the first round warms up
+                times[key].append(time.perf_counter() - t0)
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    return {"size": size, "repeats": repeats, "chaoslab_fit_s": med["chaoslab"],
+            "reservoirpy_fit_s": med["reservoirpy"],
+            "ratio_reservoirpy_to_chaoslab": med["reservoirpy"] / med["chaoslab"],
+            "times": times}
+
+
 def pysindy_peer(s, lam, dt, n_steps=2000, n_starts=3, context=200, **hyper):
     """pysindy's simulate (scipy solve_ivp on its Python vector field) against chaoslab's
     compiled RK4 rollout of the same learned model, from the same starts."""
@@ -204,6 +234,11 @@ def markdown(results):
                     f"{1e3 * q['chaoslab_rollout_s']:.2f} ms, VPT {q['chaoslab_vpt_median']:.2f} "
                     f"({q['speedup']:,.0f}x; coefficients identical: "
                     f"{q['same_coefficients']})."]
+            ft = peers.get("esn_fit_times")
+            if ft:
+                out[-1] += (f" ESN fit, median of {ft['repeats']} alternating: chaoslab "
+                            f"{ft['chaoslab_fit_s']:.2f} s, reservoirpy "
+                            f"{ft['reservoirpy_fit_s']:.2f} s.")
     return "\n".join(out)
 
 
@@ -213,6 +248,8 @@ def main(argv=None):
     ap.add_argument("--learners", nargs="*", default=cl.learners.names())
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", default="learners", help="results/<OUT>.json")
+    ap.add_argument("--fit-times", action="store_true", help="only the ESN fit times "
+                    "against reservoirpy's, to results/<OUT>.json")
     ap.add_argument("--table", metavar="FILE", help="print the README tables of a results "
                     "file and exit")
     args = ap.parse_args(argv)
@@ -221,6 +258,13 @@ def main(argv=None):
         with open(args.table) as fh:
             print(markdown(json.load(fh)))
         return None
+    if args.fit_times:
+        out = {name: esn_fit_times(*sampling(name)) for name in args.systems}
+        for name, r in out.items():
+            print(f"{name}: ESN fit chaoslab {r['chaoslab_fit_s']:.3f} s, reservoirpy "
+                  f"{r['reservoirpy_fit_s']:.3f} s (median of {r['repeats']})", flush=True)
+        save(args.out, out)
+        return out
     out = {"n_train": N_TRAIN, "n_starts": N_STARTS, "systems": {}}
     for name in args.systems:
         t0 = time.perf_counter()
@@ -230,6 +274,7 @@ def main(argv=None):
             s, lam, dt = sampling(name)
             sindy_hyper = SYSTEM_VARIANTS.get(name, {}).get("sindy_fourier", ("", {}))[1]
             peers = {"reservoirpy_esn": reservoirpy_peer(s, lam, dt),
+                     "esn_fit_times": esn_fit_times(s, lam, dt),
                      "pysindy_simulate": pysindy_peer(s, lam, dt, **sindy_hyper)}
             out["systems"][name]["peers"] = peers
             print(name, "peers:", peers, flush=True)
