@@ -65,7 +65,7 @@ class LearnersView(LazyView):
         self._summary = pn.pane.Markdown("", sizing_mode="stretch_width",
                                          name="learners-summary")
         w = pn.widgets
-        self._picker = w.MultiChoice.from_param(self.param.chosen, width=420,
+        self._picker = w.MultiChoice.from_param(self.param.chosen, width=380,
                                                 name="Learners")
         self._train_button = w.Button(name="Train and compare", button_type="primary",
                                       width=170, margin=(20, 5), css_classes=["learners-train"])
@@ -80,11 +80,13 @@ class LearnersView(LazyView):
                 "amplifies every error by e per Lyapunov time, so even a perfect-looking "
                 "model drifts away: the **valid prediction time** (VPT) is how long its "
                 "error stays below 0.4 attractor standard deviations, in Lyapunov times."),
-            pn.Row(self._picker,
-                   w.IntInput.from_param(self.param.n_train, width=130),
-                   w.IntInput.from_param(self.param.n_starts, width=110),
-                   w.FloatInput.from_param(self.param.horizon, width=150),
-                   self._train_button),
+            # wraps on narrow screens instead of pushing the button out of view
+            pn.FlexBox(self._picker,
+                       w.IntInput.from_param(self.param.n_train, width=130),
+                       w.IntInput.from_param(self.param.n_starts, width=110),
+                       w.FloatInput.from_param(self.param.horizon, width=150),
+                       self._train_button, flex_wrap="wrap", align_items="flex-start",
+                       sizing_mode="stretch_width"),
             self.status,
             pn.Row(self._div_pane, self._vpt_pane, sizing_mode="stretch_width"),
             pn.Row(self._overlay_pane, self._exp_pane, sizing_mode="stretch_width"),
