@@ -48,10 +48,17 @@ def _starts(lam, dt):
     return np.arange(N_STARTS) * gap
 
 
-def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
-    """reservoirpy ESN, same size, sparse reservoir of the same degree, light tuning."""
+def _reservoirpy_esn(size, sr, ridge, input_scaling):
+    """reservoirpy's ESN built like chaoslab's: ``size`` units, 3 connections per unit."""
     from reservoirpy.nodes import Reservoir, Ridge
 
+    res = Reservoir(units=size, sr=sr, lr=1.0, input_scaling=input_scaling, bias=0.0,
+                    rc_connectivity=3 / size, input_connectivity=1.0, seed=0)
+    return res >> Ridge(ridge=ridge)
+
+
+def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
+    """reservoirpy ESN, same size, sparse reservoir of the same degree, light tuning."""
     n_h = int(round(horizon / (lam * dt)))
     starts = _starts(lam, dt)
     train, test = _data(s, lam, dt, context + n_h + starts[-1] + 1)
@@ -59,9 +66,7 @@ def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
     u = (train - mu) / sd
     best, fits = None, []
     for sr, ridge, scaling in itertools.product((0.4, 0.9), (1e-7, 1e-5), (0.2, 0.5)):
-        res = Reservoir(units=size, sr=sr, lr=1.0, input_scaling=scaling, bias=0.0,
-                        rc_connectivity=3 / size, input_connectivity=1.0, seed=0)
-        model = res >> Ridge(ridge=ridge)
+        model = _reservoirpy_esn(size, sr, ridge, scaling)
         t0 = time.perf_counter()
         model.fit(u[:-1], u[1:], warmup=100)
         fit_s = time.perf_counter() - t0
@@ -91,8 +96,6 @@ def reservoirpy_peer(s, lam, dt, size=500, horizon=15.0, context=200):
 def esn_fit_times(s, lam, dt, size=500, repeats=7):
     """Fit times of chaoslab's ESN (defaults) and reservoirpy's (same size and sparsity),
     alternating, ``repeats`` each after one warm-up fit of both: medians and all times."""
-    from reservoirpy.nodes import Reservoir, Ridge
-
     train, _ = _data(s, lam, dt, 1)
     u = (train - train.mean(0)) / train.std(0)
 
@@ -100,9 +103,7 @@ def esn_fit_times(s, lam, dt, size=500, repeats=7):
         cl.learners.make("esn", size=size).fit(train, dt)
 
     def theirs():
-        res = Reservoir(units=size, sr=0.9, lr=1.0, input_scaling=0.5, bias=0.0,
-                        rc_connectivity=3 / size, input_connectivity=1.0, seed=0)
-        (res >> Ridge(ridge=1e-5)).fit(u[:-1], u[1:], warmup=100)
+        _reservoirpy_esn(size, 0.9, 1e-5, 0.5).fit(u[:-1], u[1:], warmup=100)
 
     times = {"chaoslab": [], "reservoirpy": []}
     for k in range(repeats + 1):

@@ -214,20 +214,27 @@ class Learner:
         """Rows of context the learner uses to warm up (it accepts more and uses the last)."""
         return 1
 
-    def _check_context(self, context):
+    def _check_batch(self, X, what="context"):
+        """``X`` ``(n, dim)`` or ``(batch, n, dim)`` as a float64 batch, and whether it was a
+        single trajectory; a clear error for a wrong shape or non-finite values."""
         self._check_fitted()
-        ctx = np.asarray(context, dtype=np.float64)
-        single = ctx.ndim == 2
+        x = np.asarray(X, dtype=np.float64)
+        single = x.ndim == 2
         if single:
-            ctx = ctx[None]
-        if ctx.ndim != 3 or ctx.shape[-1] != self.dim_:
-            raise ValueError(f"context must be (n_ctx, {self.dim_}) or (batch, n_ctx, "
-                             f"{self.dim_}), got shape {np.shape(context)}")
+            x = x[None]
+        if x.ndim != 3 or x.shape[-1] != self.dim_:
+            n = "n_ctx" if what == "context" else "n"
+            raise ValueError(f"{what} must be ({n}, {self.dim_}) or (batch, {n}, "
+                             f"{self.dim_}), got shape {np.shape(X)}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{what} holds non-finite values")
+        return x, single
+
+    def _check_context(self, context):
+        ctx, single = self._check_batch(context, "context")
         if ctx.shape[1] < self.context_length:
             raise ValueError(f"{type(self).__name__} needs at least {self.context_length} "
                              f"context rows, got {ctx.shape[1]}")
-        if not np.all(np.isfinite(ctx)):
-            raise ValueError("context holds non-finite values")
         return ctx, single
 
     def forecast(self, context, n_steps, **kwargs):

@@ -479,16 +479,7 @@ class PLRNN(TorchLearner):
         """
         import torch
 
-        self._check_fitted()
-        x = np.asarray(X, dtype=np.float64)
-        single = x.ndim == 2
-        if single:
-            x = x[None]
-        if x.ndim != 3 or x.shape[-1] != self.dim_:
-            raise ValueError(f"X must be (n, {self.dim_}) or (batch, n, {self.dim_}), "
-                             f"got shape {np.shape(X)}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("X holds non-finite values")
+        x, single = self._check_batch(X, "X")
         module = self._module_for(torch.float64)
         with torch.no_grad():
             z = self._forced(module, torch.as_tensor(self._normalise(x),
