@@ -2,10 +2,10 @@
 
     python -m benchmarks.learners [--systems Lorenz Rossler ...] [--learners esn ngrc ...]
 
-Every flow is sampled at chaoslab.metrics.divergence.default_dt: at least 100 points per
+Every flow is sampled at chaoslab.experiments.default_dt: at least 100 points per
 Lyapunov time and per characteristic period (Lorenz at dt 0.01, as the forecasting
 literature does), 10,000 training samples; each learner forecasts from 20 held-out starts
-(chaoslab.metrics.forecast_divergence). Besides every learner's defaults, two labelled
+(chaoslab.experiments.forecast_divergence). Besides every learner's defaults, two labelled
 variants run: the ESN with the squares of all units (`esn_squares_all`) and, on Thomas,
 SINDy with Fourier terms (`sindy_fourier`) and EDMD on radial basis functions (`edmd_rbf`). Peers: reservoirpy's ESN with the same
 reservoir size and sparsity (a light grid over spectral radius, ridge and input scaling,
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import chaoslab as cl
-from chaoslab.metrics.divergence import default_dt, system_exponent
+from chaoslab.experiments import default_dt, largest_lyapunov_exponent
 
 from .common import save
 
@@ -32,14 +32,14 @@ N_STARTS = 20
 
 def sampling(name):
     s = cl.systems.get(name)
-    lam = system_exponent(s)
+    lam = largest_lyapunov_exponent(s)
     dt = default_dt(s, lam)
     return s, lam, dt
 
 
 def _data(s, lam, dt, n_test):
     sub = max(1, math.ceil(dt / s.dt - 1e-9))
-    X = cl.simulate(s, N_TRAIN + n_test, dt=dt, transient=2000, substeps=sub)
+    X = cl.simulate(s, N_TRAIN + n_test, dt=dt, transient=2000 * dt, substeps=sub)
     return X[:N_TRAIN], X[N_TRAIN:]
 
 
@@ -179,11 +179,11 @@ def run_chaoslab(name, learners, lyapunov=True):
     plain = {k: v for k, v in learners.items()
              if not cl.learners.learner_class(v if isinstance(v, str) else v[0]).uses_torch}
     if plain:
-        cl.metrics.forecast_divergence(s, plain, dt=dt, n_train=500, n_starts=2, horizon=1,
-                                       statistics=False)
-    res = cl.metrics.forecast_divergence(s, learners, dt=dt, n_train=N_TRAIN,
-                                         n_starts=N_STARTS, horizon=15.0, lyapunov=lyapunov,
-                                         precision=True)
+        cl.forecast_divergence(s, plain, dt=dt, n_train=500, n_starts=2, horizon=1,
+                               statistics=False)
+    res = cl.forecast_divergence(s, learners, dt=dt, n_train=N_TRAIN,
+                                 n_starts=N_STARTS, horizon=15.0, learned_exponent=lyapunov,
+                                 precision=True)
     print(res.table(), flush=True)
     rows = res.summary()
     for r in rows:
@@ -213,7 +213,7 @@ def markdown(results):
                 "| learner | VPT [q25, q75] | fit (s) | forecast (s) | D_stsp | D_H | "
                 "learned lambda_1 (error) | bf16 vs f32 at 1 LT |", "|---" * 8 + "|"]
         for r in v["learners"]:
-            lam = r.get("lyapunov")
+            lam = r.get("lyapunov_exponent", r.get("lyapunov"))  # older result files
             err = r.get("lyapunov_error")
             lam_s = "" if lam is None or not math.isfinite(lam) else \
                 f"{lam:.3g} ({100 * err:.0f}%)" if err is not None and math.isfinite(err) \

@@ -15,7 +15,7 @@ from .analysis import (correlation_dimension, ftle_field, kaplan_yorke_dimension
 from .integrate import DivergenceWarning, SimulationDiverged, simulate
 from .systems import EquationError, UnknownSystemError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke_dimension",
            "ftle_field", "orbit_diagram", "poincare_section", "correlation_dimension",
@@ -23,12 +23,12 @@ __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke
            "EquationError", "UnknownSystemError", "__version__"]
 
 _LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics",
-         "app": ".app", "widgets": ".widgets"}
+         "experiments": ".experiments", "app": ".app", "widgets": ".widgets"}
 
 
 def __getattr__(name):
     if name == "forecast_divergence":
-        from .metrics import forecast_divergence
+        from .experiments import forecast_divergence
         globals()[name] = forecast_divergence
         return forecast_divergence
     if name in _LAZY:

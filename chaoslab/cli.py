@@ -113,7 +113,8 @@ def main(argv=None) -> int:
     pm.add_argument("name")
     pm.add_argument("--steps", type=int, default=10_000)
     pm.add_argument("--dt", type=float, default=None)
-    pm.add_argument("--transient", type=int, default=0)
+    pm.add_argument("--transient", type=float, default=0.0,
+                    help="time discarded first, in the system's time units")
     pm.add_argument("--method", default="rk4", choices=["rk4", "euler", "dopri5"])
     pm.add_argument("--x0", default=None, help="comma-separated initial condition")
     pm.add_argument("--param", action="append", metavar="NAME=VALUE",

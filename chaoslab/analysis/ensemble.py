@@ -23,9 +23,10 @@ from functools import cached_property
 
 import numpy as np
 
-from ..integrate.simulate import _check_float, _check_int, simulate
-from ..systems import get as _get_system
-from ..systems.system import System
+from ..integrate.simulate import simulate
+from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+from ..systems import as_system
+from .exponent import largest_lyapunov_exponent
 
 __all__ = ["ensemble_spread", "EnsembleSpread", "trajectory_box"]
 
@@ -75,11 +76,12 @@ class EnsembleSpread:
         """``(n,)`` geometric mean separation ``exp(mean log separation)``."""
         return np.exp(self.mean_log_separation)
 
-    def exponential(self, exponent: float) -> np.ndarray:
-        """``d0 e^(exponent t)``: the growth a Lyapunov exponent predicts, for comparison."""
-        exponent = _check_float(exponent, "exponent")
+    def exponential(self, lyapunov_exponent: float) -> np.ndarray:
+        """``d0 e^(lambda_1 t)``: the growth a largest Lyapunov exponent ``lambda_1`` (per
+        unit time) predicts, for comparison."""
+        lam = check_float(lyapunov_exponent, "lyapunov_exponent")
         with np.errstate(over="ignore"):
-            return self.d0 * np.exp(exponent * self.t)
+            return self.d0 * np.exp(lam * self.t)
 
     def saturation(self) -> float:
         """The separation at which growth stops: the median typical separation over the
@@ -130,13 +132,9 @@ class EnsembleSpread:
         return float(slope)
 
 
-def _system(s):
-    return _get_system(s) if not isinstance(s, System) else s
-
-
 def ensemble_spread(system, n_steps=None, n_members=24, radius=None, *, x0=None, dt=None,
-                    params=None, horizon=None, exponent=None, seed=0, backend="numba",
-                    method="rk4", t0=0.0, bound=1e8):
+                    params=None, T=None, lyapunov_exponent=None, seed=0, backend="numba",
+                    method="rk4", t0=0.0, bound=1e8, **deprecated):
     """A cloud of nearby initial conditions, integrated together, and how it spreads.
 
     Parameters
@@ -152,12 +150,13 @@ def ensemble_spread(system, n_steps=None, n_members=24, radius=None, *, x0=None,
         ``1e-6 * max(1, max|x0|)``. Directions are random unit vectors (``seed``).
     x0 : array, optional
         Where the cloud is released (default the system's ``x0``).
-    horizon : float, optional
-        Length of the run in time units (iterations for maps). Default: 20 Lyapunov
-        times ``20 / exponent`` when ``exponent > 0`` is given or the catalog's reference
-        exponent applies (default parameters), else 30 characteristic periods.
-    exponent : float, optional
-        The largest Lyapunov exponent, if known, to size the default horizon.
+    T : float, optional
+        Length of the run in time units (iterations for maps), used when ``n_steps`` is
+        not given. Default: 20 Lyapunov times ``20 / lyapunov_exponent`` when it is given
+        and above 1e-3, or the catalog's reference exponent applies (default parameters),
+        else 30 characteristic periods.
+    lyapunov_exponent : float, optional
+        The largest Lyapunov exponent, if known, to size the default ``T``.
     dt, params, backend, method, t0, bound :
         As in :func:`chaoslab.simulate`.
 
@@ -166,9 +165,13 @@ def ensemble_spread(system, n_steps=None, n_members=24, radius=None, *, x0=None,
     EnsembleSpread
         Times, member trajectories and their separations from the reference.
     """
-    system = _system(system)
-    n_members = _check_int(n_members, "n_members", 2)
-    h = 1.0 if system.is_map else (system.dt if dt is None else _check_float(dt, "dt",
+    system = as_system(system)
+    T = renamed_keyword(deprecated, "horizon", "T", T, func="ensemble_spread")
+    lyapunov_exponent = renamed_keyword(deprecated, "exponent", "lyapunov_exponent",
+                                        lyapunov_exponent, func="ensemble_spread")
+    reject_unknown(deprecated, "ensemble_spread")
+    n_members = check_int(n_members, "n_members", 2)
+    h = 1.0 if system.is_map else (system.dt if dt is None else check_float(dt, "dt",
                                                                             positive=True))
     start = np.array(system.x0 if x0 is None else x0, dtype=float)
     if start.shape != (system.dim,):
@@ -178,19 +181,19 @@ def ensemble_spread(system, n_steps=None, n_members=24, radius=None, *, x0=None,
         raise ValueError(f"{system.name}: x0 must be finite")
     if radius is None:
         radius = 1e-6 * max(1.0, float(np.max(np.abs(start))))
-    radius = _check_float(radius, "radius", positive=True)
+    radius = check_float(radius, "radius", positive=True)
     if n_steps is None:
-        if horizon is None:
-            lam = exponent
+        if T is None:
+            lam = lyapunov_exponent
             if lam is None and params is None:
-                lam = system.reference.get("max_lyapunov") if _is_default(system) else None
+                lam = largest_lyapunov_exponent(system, compute=False)
             if lam is not None and np.isfinite(lam) and lam > 1e-3:
-                horizon = 20.0 / lam
+                T = 20.0 / lam
             else:
-                horizon = 30.0 * system.period
-        horizon = _check_float(horizon, "horizon", positive=True)
-        n_steps = int(min(20_000, max(10, round(horizon / h) + 1)))
-    n_steps = _check_int(n_steps, "n_steps", 2)
+                T = 30.0 * system.period
+        T = check_float(T, "T", positive=True)
+        n_steps = int(min(20_000, max(10, round(T / h) + 1)))
+    n_steps = check_int(n_steps, "n_steps", 2)
     rng = np.random.default_rng(seed)
     u = rng.normal(size=(n_members - 1, system.dim))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
@@ -206,11 +209,6 @@ def ensemble_spread(system, n_steps=None, n_members=24, radius=None, *, x0=None,
     size = float(np.linalg.norm(ref.max(axis=0) - ref.min(axis=0))) if len(ref) else math.nan
     return EnsembleSpread(t=r.t - r.t[0], x=x, separation=sep, d0=radius,
                           diverged=dict(r.diverged), size=size)
-
-
-def _is_default(system: System) -> bool:
-    """Whether the system's parameter values are its catalog defaults."""
-    return all(system.values[k] == p.default for k, p in system.params.items())
 
 
 def trajectory_box(x, pad=0.05):

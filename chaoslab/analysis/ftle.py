@@ -21,8 +21,9 @@ import warnings
 
 import numpy as np
 
-from ..integrate.simulate import DivergenceWarning, _check_float
-from ..systems import get as _get_system
+from ..integrate.simulate import DivergenceWarning
+from ..validation import check_dt, check_float
+from ..systems import as_system
 from ..systems.system import System
 from .lyapunov import tangent_map
 
@@ -36,7 +37,7 @@ def _axes_and_columns(system: System, plane, axes):
         if k not in system.variables:
             raise ValueError(f"{system.name} has no variable {k!r} to fix in the plane "
                              f"(variables: {', '.join(system.variables)})")
-        _check_float(v, f"plane[{k!r}]")
+        check_float(v, f"plane[{k!r}]")
     free = [v for v in system.variables if v not in plane]
     if axes is None:
         if len(free) != 2:
@@ -59,7 +60,7 @@ def _axes_and_columns(system: System, plane, axes):
 
 def default_grid(system, n=200):
     """Grid coordinates (x, y) over a transport flow's domain, ``n`` points on the long side."""
-    system = _get_system(system) if not isinstance(system, System) else system
+    system = as_system(system)
     if not system.domain:
         raise ValueError(f"{system.name} has no domain; pass the grid coordinates yourself")
     (x0, x1), (y0, y1) = system.domain[:2]
@@ -98,10 +99,10 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
         slice: ``log sigma_max(dF/dx P) / |T|`` with ``P`` the two grid directions. Points
         whose trajectory diverges are NaN (with a warning).
     """
-    system = _get_system(system) if not isinstance(system, System) else system
+    system = as_system(system)
     if system.is_map:
         raise ValueError("ftle_field needs a flow; for maps use lyapunov_spectrum")
-    T = _check_float(T, "T")
+    T = check_float(T, "T")
     if T == 0:
         raise ValueError("T must be non-zero")
     x = np.asarray(x, dtype=float)

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..integrate.simulate import DivergenceWarning, _check_float, _check_int, prepare_batch
-from ..systems import get as _get_system
+from ..integrate.simulate import DivergenceWarning, prepare_batch
+from ..validation import check_dt, check_float, check_int
+from ..systems import as_system
 from ..systems.system import System
 
 __all__ = ["lyapunov_spectrum", "LyapunovResult", "kaplan_yorke_dimension",
-           "tangent_map"]
+           "tangent_map", "lyapunov_run_length"]
 
 
 @dataclass
@@ -47,20 +48,24 @@ class LyapunovResult:
     diverged: dict
 
 
-def _defaults(system: System, T, dt, transient):
+def lyapunov_run_length(system: System, T=None, dt=None, transient=None) -> tuple:
+    """The step and run lengths :func:`lyapunov_spectrum` uses: ``(dt, n_steps, n_transient)``.
+
+    Flows: ``T`` and ``transient`` are times (defaults: the catalog's ``lyapunov_T`` or
+    10,000 characteristic periods, at most 3 million steps; 20 periods), rounded to whole
+    steps of ``dt``. Maps: iterations (defaults 10^6 and 1,000), ``dt`` is 1.
+    """
     if system.is_map:
         dt = 1.0
-        n = 1_000_000 if T is None else _check_int(T, "T (iterations)", 1)
-        tr = 1_000 if transient is None else _check_int(transient, "transient", 0)
+        n = 1_000_000 if T is None else check_int(T, "T (iterations)", 1)
+        tr = 1_000 if transient is None else check_int(transient, "transient", 0)
         return dt, n, tr
-    dt = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    dt = system.dt if dt is None else check_dt(dt)
     if T is None:  # 10,000 periods, at most 3 million steps, unless the entry says less
         T = system.lyapunov_T or min(10_000.0 * system.period, 3e6 * dt)
-    T = _check_float(T, "T", positive=True)
-    transient = 20.0 * system.period if transient is None else _check_float(transient,
-                                                                           "transient")
-    if transient < 0:
-        raise ValueError(f"transient must be >= 0, got {transient}")
+    T = check_float(T, "T", positive=True)
+    transient = (20.0 * system.period if transient is None
+                 else check_float(transient, "transient", nonnegative=True))
     return dt, max(1, int(round(T / dt))), int(round(transient / dt))
 
 
@@ -81,7 +86,7 @@ def _run_lyap(system, X, Pm, Q, t0, h, n_steps, renorm, hist_every, n_hist, boun
                  float(bound), bad[a:b])
         X[:, a:b] = Xs
 
-    nb._parallel_rows(work, B)  # one trajectory at a time: split the batch by rows
+    nb.parallel_rows(work, B)  # one trajectory at a time: split the batch by rows
     return logsum, hist, bad, X
 
 
@@ -129,7 +134,7 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
         ``(k,)`` exponents, largest first, per unit time (per iteration for maps); or
         ``(batch, k)`` for a batch.
     """
-    system = _get_system(system) if not isinstance(system, System) else system
+    system = as_system(system)
     if system.is_delay:
         if n_exponents not in (None, 1) or return_history or backend != "numba":
             raise ValueError(f"{system.name} is a delay system (infinite-dimensional): "
@@ -138,12 +143,12 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
         return _delay_largest(system, T=T, dt=dt, transient=transient, x0=x0,
                               params=params, t0=t0, bound=bound, seed=seed)
     D = system.dim
-    k = D if n_exponents is None else _check_int(n_exponents, "n_exponents", 1)
+    k = D if n_exponents is None else check_int(n_exponents, "n_exponents", 1)
     if k > D:
         raise ValueError(f"{system.name} has {D} exponents, asked for {k}")
-    h, n_steps, n_tr = _defaults(system, T, dt, transient)
-    renorm = (1 if system.is_map else 10) if renorm is None else _check_int(renorm, "renorm", 1)
-    bound = _check_float(bound, "bound", positive=True)
+    h, n_steps, n_tr = lyapunov_run_length(system, T, dt, transient)
+    renorm = (1 if system.is_map else 10) if renorm is None else check_int(renorm, "renorm", 1)
+    bound = check_float(bound, "bound", positive=True)
     X, Pm, batched = prepare_batch(system, x0, params)
     rng = np.random.default_rng(seed)
     split = 1
@@ -220,7 +225,7 @@ def _delay_largest(system, *, T, dt, transient, x0, params, t0, bound, seed, d0=
     """
     from ..integrate import numba_backend as nb
 
-    h, n_steps, n_tr = _defaults(system, T, dt, transient)
+    h, n_steps, n_tr = lyapunov_run_length(system, T, dt, transient)
     X, Pm, batched = prepare_batch(system, x0, params)
     B = X.shape[1]
     rng = np.random.default_rng(seed)
@@ -290,11 +295,11 @@ def tangent_map(system, x0, T, *, dt=None, t0=0.0, columns=None, params=None, bo
     the identity). Returns ``(phi, final_states, diverged_rows)`` with ``phi`` of shape
     ``(batch, dim, k)``.
     """
-    system = _get_system(system) if not isinstance(system, System) else system
+    system = as_system(system)
     if system.is_map:
         raise ValueError("tangent_map integrates flows; iterate a map's Jacobian instead")
-    T = _check_float(T, "T")
-    h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    T = check_float(T, "T")
+    h = system.dt if dt is None else check_dt(dt)
     n = max(1, int(math.ceil(abs(T) / h)))
     h = T / n
     X, Pm, _ = prepare_batch(system, x0, params)
@@ -330,6 +335,6 @@ def _run_tangent2(mod, X, Pm, cols, t0, h, n, bound):
             Xout[:, c:d] = Xs
             Vout[:, c:d] = Vs
 
-    nb._parallel(work, B)
+    nb.parallel_blocks(work, B)
     phi = Vout.T.reshape(B, D, 2)
     return phi, Xout.T, bad

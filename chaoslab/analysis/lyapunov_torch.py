@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..integrate.tableaux import RK4, rk_step
 from ..integrate.torch_backend import default_device, torch_rhs, torch_tape_function
 
 
@@ -30,21 +31,19 @@ def lyapunov_torch(system, X, Pm, Q, t0, h, n_tr, n_steps, renorm, hist_every, n
     bad = torch.full((B,), -1, dtype=torch.long, device=device)
     nh = 0
     t = t0
+
+    def tangent(tt, state):
+        xs, qs = state[:, :, 0], state[:, :, 1:]
+        return torch.cat([f(tt, xs, P)[:, :, None], J(tt, xs, P) @ qs], dim=2)
+
     for s in range(n_tr + n_steps):
         if system.is_map:
             q = J(t, x, P) @ q
             x = f(t, x, P)
         else:
-            k1, j1 = f(t, x, P), J(t, x, P)
-            a1 = j1 @ q
-            x2 = x + 0.5 * h * k1
-            k2, a2 = f(t + 0.5 * h, x2, P), J(t + 0.5 * h, x2, P) @ (q + 0.5 * h * a1)
-            x3 = x + 0.5 * h * k2
-            k3, a3 = f(t + 0.5 * h, x3, P), J(t + 0.5 * h, x3, P) @ (q + 0.5 * h * a2)
-            x4 = x + h * k3
-            k4, a4 = f(t + h, x4, P), J(t + h, x4, P) @ (q + h * a3)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-            q = q + h / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+            # the state (column 0) and the tangent vectors advance together
+            joint = rk_step(tangent, t, torch.cat([x[:, :, None], q], dim=2), h, RK4)
+            x, q = joint[:, :, 0], joint[:, :, 1:]
         t = t + h
         ok = torch.isfinite(x).all(dim=1) & (x.abs() < bound).all(dim=1)
         newly = (~ok) & (bad < 0)

@@ -6,16 +6,12 @@ import warnings
 
 import numpy as np
 
-from ..integrate.simulate import DivergenceWarning, _check_float, _check_int, simulate
-from ..systems import get as _get_system
-from ..systems.system import System
+from ..integrate.simulate import DivergenceWarning, simulate
+from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+from ..systems import as_system
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
            "correlation_dimension", "correlation_sum", "power_spectrum"]
-
-
-def _system(s):
-    return _get_system(s) if not isinstance(s, System) else s
 
 
 def _variable_index(system, variable):
@@ -24,7 +20,7 @@ def _variable_index(system, variable):
             raise ValueError(f"{system.name} has no variable {variable!r} "
                              f"(variables: {', '.join(system.variables)})")
         return system.variables.index(variable)
-    i = _check_int(variable, "variable", 0)
+    i = check_int(variable, "variable", 0)
     if i >= system.dim:
         raise ValueError(f"variable index {i} out of range for {system.name} (dim {system.dim})")
     return i
@@ -45,17 +41,38 @@ def local_maxima(series):
     return b - 0.25 * (a - c) * shift
 
 
-def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, variable=0,
-                  continuation=False, x0=None, dt=None, params=None):
+def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable=0,
+                  continuation=False, x0=None, dt=None, params=None, **deprecated):
     """The asymptotic states of a system as one parameter varies.
 
-    Maps: the last ``n_keep`` iterates of ``variable`` after ``n_transient`` iterations.
-    Flows: the local maxima of ``variable`` over the last ``n_keep`` steps (the classic
-    peak-to-peak orbit diagram of a flow).
+    Maps: the iterates of ``variable`` over the last ``T`` iterations, after
+    ``transient`` iterations. Flows: the local maxima of ``variable`` over the last ``T``
+    time units after a ``transient`` (the classic peak-to-peak orbit diagram of a flow).
 
     All parameter values run as one batch, each from ``x0``; with ``continuation=True``
     each value instead starts from the previous value's final state (follows one branch
     through a hysteresis loop, as a slow sweep would).
+
+    Parameters
+    ----------
+    system : System or str
+    parameter : str
+        The parameter that varies.
+    values : array
+        Its values.
+    transient : float, optional
+        Time run and discarded first (iterations for maps). Default: 100 characteristic
+        periods for flows, 1,000 iterations for maps.
+    T : float, optional
+        Time kept after the transient (iterations for maps). Default: 100 periods for
+        flows, 200 iterations for maps.
+    variable : int or str
+        The variable shown.
+    x0, dt, params :
+        As in :func:`chaoslab.simulate`.
+
+    The keywords ``n_transient`` and ``n_keep`` (counts of steps) of earlier releases
+    still work, with a :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -64,7 +81,13 @@ def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, v
         The kept states (maps) or maxima (flows), NaN-padded; rows whose trajectory
         diverged are all NaN (with a :class:`~chaoslab.DivergenceWarning`).
     """
-    system = _system(system)
+    system = as_system(system)
+    h = 1.0 if system.is_map else (system.dt if dt is None else check_dt(dt))
+    transient = renamed_keyword(deprecated, "n_transient", "transient", transient,
+                                func="orbit_diagram", convert=lambda n: n * h)
+    T = renamed_keyword(deprecated, "n_keep", "T", T, func="orbit_diagram",
+                        convert=lambda n: n * h)
+    reject_unknown(deprecated, "orbit_diagram")
     if parameter not in system.params:
         raise ValueError(f"{system.name} has no parameter {parameter!r} "
                          f"(parameters: {', '.join(system.params) or 'none'})")
@@ -73,14 +96,14 @@ def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, v
         raise ValueError("values must be a non-empty array of finite numbers")
     iv = _variable_index(system, variable)
     if system.is_map:
-        n_transient = 1000 if n_transient is None else _check_int(n_transient, "n_transient", 0)
-        n_keep = 200 if n_keep is None else _check_int(n_keep, "n_keep", 1)
+        transient = 1000.0 if transient is None else transient
+        T = 200.0 if T is None else T
     else:
-        h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
-        per = max(1, int(round(system.period / h)))
-        n_transient = 100 * per if n_transient is None else _check_int(n_transient,
-                                                                         "n_transient", 0)
-        n_keep = 100 * per if n_keep is None else _check_int(n_keep, "n_keep", 3)
+        transient = 100.0 * system.period if transient is None else transient
+        T = 100.0 * system.period if T is None else T
+    transient = check_float(transient, "transient", nonnegative=True)
+    T = check_float(T, "T", positive=True)
+    n_keep = max(1 if system.is_map else 3, int(round(T / h)))
     base = dict(system.values)
     base.update(params or {})
 
@@ -94,7 +117,7 @@ def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, v
         start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
         traj, dead = [], []
         for v in values:
-            r = run(np.array([v]), start[None, :], n_transient)
+            r = run(np.array([v]), start[None, :], transient)
             traj.append(r.x[0])
             ok = not r.diverged
             dead.append(not ok)
@@ -104,7 +127,7 @@ def orbit_diagram(system, parameter, values, *, n_transient=None, n_keep=None, v
         dead = np.array(dead)
     else:
         start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
-        r = run(values, np.broadcast_to(start, (len(values), system.dim)), n_transient)
+        r = run(values, np.broadcast_to(start, (len(values), system.dim)), transient)
         X = r.x
         dead = np.zeros(len(values), bool)
         dead[list(r.diverged)] = True
@@ -131,7 +154,7 @@ def section_crossings(system, x, t, variable, value, direction=1, params=None):
     samples, using the vector field there as the derivative (fourth-order accurate with an
     RK4 trajectory), then refined by bisection on the cubic.
     """
-    system = _system(system)
+    system = as_system(system)
     iv = _variable_index(system, variable)
     x = np.asarray(x, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -176,18 +199,20 @@ def poincare_section(system, variable, value, *, direction=1, n_steps=None, dt=N
                      transient=None, x0=None, params=None):
     """Crossings of the hyperplane ``variable = value`` by a trajectory of a flow.
 
-    Returns ``(points, times)``: ``points`` is ``(n, dim)`` (the fixed coordinate equals
-    ``value`` up to rounding). ``direction`` +1 keeps upward crossings, -1 downward, 0
-    both.
+    The trajectory has ``n_steps`` samples every ``dt`` (default 500 characteristic
+    periods' worth) after a ``transient`` (time, default 20 periods). Returns
+    ``(points, times)``: ``points`` is ``(n, dim)`` (the fixed coordinate equals ``value``
+    up to rounding). ``direction`` +1 keeps upward crossings, -1 downward, 0 both.
     """
-    system = _system(system)
+    system = as_system(system)
     if system.is_map:
         raise ValueError("a Poincare section is taken of a flow; a map is its own section")
-    _check_float(value, "value")
-    h = system.dt if dt is None else _check_float(dt, "dt", positive=True)
+    check_float(value, "value")
+    h = system.dt if dt is None else check_dt(dt)
     per = max(1, int(round(system.period / h)))
-    n_steps = 500 * per if n_steps is None else _check_int(n_steps, "n_steps", 2)
-    transient = 20 * per if transient is None else _check_int(transient, "transient", 0)
+    n_steps = 500 * per if n_steps is None else check_int(n_steps, "n_steps", 2)
+    transient = (20.0 * system.period if transient is None
+                 else check_float(transient, "transient", nonnegative=True))
     p = None if params is None else {**system.values, **params}
     r = simulate(system, n_steps, dt=h, x0=x0, transient=transient, params=p,
                  full_output=True, on_diverge="warn")
@@ -255,8 +280,8 @@ def power_spectrum(x, dt=1.0, *, nperseg=None):
     from scipy.signal import welch
 
     x = np.asarray(x, dtype=float)
-    dt = _check_float(dt, "dt", positive=True)
+    dt = check_dt(dt)
     n = x.shape[0]
-    nperseg = min(n, 1024) if nperseg is None else _check_int(nperseg, "nperseg", 8)
+    nperseg = min(n, 1024) if nperseg is None else check_int(nperseg, "nperseg", 8)
     f, p = welch(x, fs=1.0 / dt, nperseg=nperseg, axis=0)
     return f, p

@@ -1,6 +1,7 @@
 """Typing a new system: a form whose text goes to ``cl.systems.define`` (the safe parser).
 
-:func:`parse_definition` only splits the form's text into names and strings; every
+:func:`chaoslab.systems.parse_definition` only splits the form's text into names and
+strings; every
 expression and number is read by chaoslab's parser inside ``define``, which accepts
 numbers, the system's own symbols, arithmetic and a fixed list of math functions, and
 never passes user text to ``eval``.
@@ -8,26 +9,15 @@ never passes user text to ``eval``.
 from __future__ import annotations
 
 import logging
-import re
 
 import panel as pn
 import param
 
-from .. import systems
-from ..systems import EquationError
+from ..systems import EquationError, define_from_text
 from .jobs import locked
 from .state import LabState
 
-__all__ = ["parse_definition", "SystemEditor", "EXAMPLES"]
-
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_FLOW_LHS = [re.compile(rf"^d\s*({_NAME})\s*/\s*dt$"), re.compile(rf"^({_NAME})\s*'$"),
-             re.compile(rf"^({_NAME})_?dot$")]
-_MAP_LHS = [re.compile(rf"^({_NAME})\s*_\s*\{{?\s*n\s*\+\s*1\s*\}}?$"),
-            re.compile(rf"^({_NAME})\s*\(\s*n\s*\+\s*1\s*\)$"),
-            re.compile(rf"^({_NAME})_next$")]
-_PLAIN_LHS = re.compile(rf"^({_NAME})$")
-_PARAM = re.compile(rf"^({_NAME})\s*=\s*([^\[\]]+?)\s*(?:\[\s*([^,\[\]]+?)\s*,\s*([^,\[\]]+?)\s*\])?$")
+__all__ = ["SystemEditor", "EXAMPLES"]
 
 EXAMPLES = {
     "Duffing oscillator (flow)": dict(
@@ -45,88 +35,6 @@ EXAMPLES = {
         equations="x_{n+1} = 1 - a*x^2 + y\ny_{n+1} = b*x",
         params="a = 1.4 [1, 1.5]\nb = 0.3 [0, 0.4]", x0="0.1, 0.1", dt=""),
 }
-
-
-def _lhs_variable(lhs: str, kind: str, line_no: int) -> str:
-    lhs = lhs.strip()
-    for pat in _FLOW_LHS:
-        m = pat.match(lhs)
-        if m:
-            if kind != "flow":
-                raise EquationError(f"equation {line_no}: {lhs!r} is a derivative, but the "
-                                    "kind is 'map' (write x_{n+1} = ... for a map)")
-            return m.group(1)
-    for pat in _MAP_LHS:
-        m = pat.match(lhs)
-        if m:
-            if kind != "map":
-                raise EquationError(f"equation {line_no}: {lhs!r} is a map update, but the "
-                                    "kind is 'flow' (write dx/dt = ... for a flow)")
-            return m.group(1)
-    m = _PLAIN_LHS.match(lhs)
-    if m:
-        return m.group(1)
-    raise EquationError(f"equation {line_no}: the left side {lhs!r} should be dx/dt, x' or x "
-                        "(flows), or x_{n+1} or x (maps)")
-
-
-def _lines(text: str):
-    for raw in re.split(r"[\n;]", text or ""):
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            yield line
-
-
-def parse_definition(name, kind, equations, params="", x0="", dt="") -> dict:
-    """Keyword arguments for :func:`chaoslab.systems.define` from the editor's text.
-
-    ``equations`` holds one ``LHS = RHS`` per line (``dx/dt = ...``, ``x' = ...`` or
-    ``x = ...`` for flows; ``x_{n+1} = ...`` or ``x = ...`` for maps): the left sides name
-    the variables, in order. ``params`` holds ``name = value`` or
-    ``name = value [min, max]`` per line (or separated by ``;``). ``x0`` is a comma- or
-    space-separated list; ``dt`` a number. Values and right-hand sides stay text, for
-    ``define`` to parse. Raises :class:`~chaoslab.systems.EquationError` naming the line.
-    """
-    name = (name or "").strip()
-    if not name:
-        raise EquationError("give the system a name")
-    if kind not in ("flow", "map"):
-        raise EquationError(f"kind must be 'flow' or 'map', got {kind!r}")
-    variables, rhs = [], []
-    for k, line in enumerate(_lines(equations), 1):
-        if "=" not in line:
-            raise EquationError(f"equation {k}: {line!r} has no '=' (write dx/dt = ...)")
-        lhs, right = line.split("=", 1)
-        if not right.strip():
-            raise EquationError(f"equation {k}: nothing after '='")
-        variables.append(_lhs_variable(lhs, kind, k))
-        rhs.append(right.strip())
-    if not variables:
-        raise EquationError("type at least one equation, e.g. dx/dt = -x")
-    pars = {}
-    for k, line in enumerate(_lines(params), 1):
-        m = _PARAM.match(line)
-        if not m:
-            raise EquationError(f"parameter line {k}: {line!r} should read name = value or "
-                                "name = value [min, max]")
-        pname, value, lo, hi = m.groups()
-        if pname in pars:
-            raise EquationError(f"parameter {pname} is given twice")
-        pars[pname] = [value, lo, hi] if lo is not None else value
-    x0_items = [v for v in re.split(r"[,\s]+", (x0 or "").strip()) if v]
-    if x0_items and len(x0_items) != len(variables):
-        raise EquationError(f"x0 needs {len(variables)} values (one per variable "
-                            f"{', '.join(variables)}), got {len(x0_items)}")
-    out = dict(name=name, variables=variables, equations=rhs, params=pars,
-               x0=x0_items or None, kind=kind)
-    if kind == "flow" and (dt or "").strip():
-        out["dt"] = dt.strip()
-    return out
-
-
-def define_from_text(**fields):
-    """``cl.systems.define`` on the editor's text (see :func:`parse_definition`)."""
-    return systems.define(**parse_definition(**fields))
 
 
 class SystemEditor(pn.viewable.Viewer):

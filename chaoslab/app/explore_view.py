@@ -9,7 +9,7 @@ import param
 from bokeh.models import ColumnDataSource
 
 from ..analysis.ensemble import ensemble_spread
-from ..analysis.lyapunov import lyapunov_spectrum
+from ..analysis.exponent import largest_lyapunov_exponent
 from ..plots import (MAX_SERIES, THREE_D, Projection, attractor_figure, columns_csv,
                      label_attractor, label_timeseries, projection_columns, separation_figure,
                      source_csv, timeseries_figure, trajectory_columns, view_axes, view_options)
@@ -295,7 +295,7 @@ class ExploreView(pn.viewable.Viewer):
         if st.x is None or not np.all(np.isfinite(st.x)):
             return
         s = st.current()
-        lam = st.reference("max_lyapunov")
+        lam = st.lyapunov_exponent
         if lam is not None:
             self.exponent, self.exponent_source = lam, "catalog reference"
         elif self._key() in self._lam_cache:
@@ -304,10 +304,10 @@ class ExploreView(pn.viewable.Viewer):
             self.exponent, self.exponent_source = None, ""
             self._estimate_exponent()
         try:
-            e = ensemble_spread(s, n_members=N_MEMBERS, x0=st.x, exponent=self.exponent,
+            e = ensemble_spread(s, n_members=N_MEMBERS, x0=st.x,
+                                lyapunov_exponent=self.exponent,
                                 dt=None if s.is_map else st.step, t0=st.t,
-                                method=st.method if not s.is_map else "rk4",
-                                n_steps=None)
+                                method=st.method if not s.is_map else "rk4", n_steps=None)
         except Exception as exc:  # e.g. a delay system's history, shown not raised
             self.ensemble = None
             self._butterfly_note.object = html(f"The ensemble could not run: {exc}")
@@ -336,7 +336,7 @@ class ExploreView(pn.viewable.Viewer):
         T = 20_000 if s.is_map else 300 * s.period
 
         def work(job):
-            return lyapunov_spectrum(s, 1, T=T, dt=None if s.is_map else st.step)[0]
+            return largest_lyapunov_exponent(s, None if s.is_map else st.step, T=T)
 
         def done(lam):
             self._lam_cache[key] = float(lam)

@@ -19,6 +19,8 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import progress as _progress
+
 __all__ = ["Job", "JobRunner", "Cancelled", "ui_dispatcher", "locked"]
 
 _EXECUTOR = None
@@ -35,8 +37,10 @@ def _executor() -> ThreadPoolExecutor:
         return _EXECUTOR
 
 
-class Cancelled(Exception):
-    """Raised inside a job by :meth:`Job.check` once the job was cancelled or replaced."""
+#: Raised inside a job by :meth:`Job.check` once the job was cancelled or replaced: the
+#: one :class:`chaoslab.progress.Cancelled`, so a learner's ``FitCancelled`` or an
+#: experiment stopped through ``cancel=`` ends a job the same way.
+Cancelled = _progress.Cancelled
 
 
 def ui_dispatcher(doc=None, delay_ms=None):
@@ -107,7 +111,10 @@ class Job:
         self._runner = runner
         self._cancel = threading.Event()
         self._on_progress = on_progress
-        self._last_progress = 0.0
+        # at most ten reports a second reach the UI (the last, fraction >= 1, always)
+        self.reporter = _progress.Reporter(self._forward if on_progress else None,
+                                           lambda: self.cancelled, min_interval=0.1,
+                                           error=Cancelled)
         self.future = None
 
     @property
@@ -123,12 +130,16 @@ class Job:
             raise Cancelled(self.slot)
 
     def progress(self, fraction: float, text: str = ""):
-        """Report progress (0..1) to the UI, at most ten times a second."""
+        """Report progress (0..1) to the UI, at most ten times a second; raise
+        :class:`Cancelled` if the job was cancelled or replaced.
+
+        ``job.progress`` (or ``job.reporter``, a :class:`chaoslab.progress.Reporter`) can be
+        passed as ``progress=`` to chaoslab's long computations.
+        """
         self.check()
-        now = time.monotonic()
-        if self._on_progress is None or (now - self._last_progress < 0.1 and fraction < 1):
-            return
-        self._last_progress = now
+        self.reporter(fraction, text)
+
+    def _forward(self, fraction, text):
         cb = self._on_progress
         self._runner.dispatch(lambda: self.cancelled or cb(fraction, text))
 

@@ -9,7 +9,7 @@ import param
 from bokeh.models import ColumnDataSource
 
 from .. import learners as learner_registry
-from ..metrics import forecast_divergence
+from ..experiments import forecast_divergence
 from ..plots.learners import (divergence_columns, divergence_figure, exponent_figure,
                               overlay_figure, precision_figure, show_slots, vpt_columns,
                               vpt_figure)
@@ -121,7 +121,7 @@ class LearnersView(LazyView):
 
         def work(job):
             return forecast_divergence(s, chosen, n_train=n_train, n_starts=n_starts,
-                                       horizon=horizon, lyapunov=True, precision=True,
+                                       horizon=horizon, learned_exponent=True, precision=True,
                                        progress=job.progress, cancel=lambda: job.cancelled)
 
         self.jobs.submit("learners", work, self._show, on_error=self.status.fail,
@@ -139,9 +139,10 @@ class LearnersView(LazyView):
         show_slots(self.div_fig, "median", names, extra=("band", "vpt"))
         for i, x in enumerate(r):
             self.div_fig.select_one({"name": f"vpt{i}"}).location = x.vpt_median
-        self.vpt_source.data = vpt_columns(names, [x.vpt_median for x in r],
-                                           [np.quantile(x.vpt, 0.25) for x in r],
-                                           [np.quantile(x.vpt, 0.75) for x in r])
+        rows = res.summary()
+        self.vpt_source.data = vpt_columns(names, [row["vpt_median"] for row in rows],
+                                           [row["vpt_q25"] for row in rows],
+                                           [row["vpt_q75"] for row in rows])
         self._vpt_pane.object.x_range.factors = names
         var = self.state.current().variables[0]
         data = {"t": res.t, "truth": res.truth[:, 0]}
@@ -152,16 +153,16 @@ class LearnersView(LazyView):
         self.overlay_fig.yaxis.axis_label = var
         show_slots(self.overlay_fig, "forecast", names)
         self._exp_pane[:] = [pn.pane.Bokeh(exponent_figure(
-            names, [x.lyapunov for x in r], res.lyapunov_exponent))]
+            names, [x.lyapunov_exponent for x in r], res.lyapunov_exponent))]
         self._prec_pane[:] = [pn.pane.Bokeh(precision_figure(
             res.t, {n: x.precision for n, x in zip(names, r)}))]
         self._prec_pane.visible = any(x.precision is not None for x in r)
         lines = ["| learner | VPT (Lyapunov times) | fit (s) | D_stsp | D_H | "
                  "learned λ₁ |", "|---|---|---|---|---|---|"]
-        for row in res.summary():
+        for row in rows:
             lines.append(f"| {row['learner']} | {fmt(row['vpt_median'])} | "
                          f"{fmt(row['fit_seconds'])} | {fmt(row['d_stsp'])} | "
-                         f"{fmt(row['d_h'])} | {fmt(row['lyapunov'])} |")
+                         f"{fmt(row['d_h'])} | {fmt(row['lyapunov_exponent'])} |")
         lines.append(f"\nTrue λ₁ = {fmt(res.lyapunov_exponent)} per unit time; one Lyapunov "
                      f"time is {fmt(1 / res.lyapunov_exponent)} time units, "
                      f"{fmt(1 / (res.lyapunov_exponent * res.dt))} samples at dt = "

@@ -194,7 +194,7 @@ class LyapunovView(LazyView):
         elif r is None:
             lines.append("This is a delay system (its state is a whole history): only the "
                          "largest exponent is computed, without running estimates.")
-        ref = self.state.reference("max_lyapunov")
+        ref = self.state.lyapunov_exponent
         if ref is not None:
             lines.append(f"The catalog's reference value is λ₁ = {fmt(ref)} {unit}, from a "
                          "much longer run.")

@@ -12,6 +12,7 @@ import numpy as np
 import param
 
 from .. import systems
+from ..analysis.exponent import at_reference_parameters, largest_lyapunov_exponent
 from ..integrate import simulate
 from ..systems.system import System
 
@@ -66,7 +67,7 @@ class LabState(param.Parameterized):
         super().__init__(**kw)
         if not self.values:
             with self._batch():
-                self.values = self._default_values(self.system)
+                self.values = self.default_values(self.system)
         self.restart(from_start=True)
 
     # ----------------------------------------------------------------- systems
@@ -96,12 +97,14 @@ class LabState(param.Parameterized):
             self.param.system_name.objects = objs + [system.name]
         if select:
             if self.system_name == system.name:  # redefined: rebuild with the new equations
-                self.configure(system=system.name, values=self._default_values(system))
+                self.configure(system=system.name, values=self.default_values(system))
             else:
                 self.system_name = system.name
 
     @staticmethod
-    def _default_values(s: System) -> dict:
+    def default_values(s: System) -> dict:
+        """The parameter values of ``s`` as it was defined (and its size, for a system
+        whose dimension is a parameter): what the sidebar shows after choosing it."""
         vals = dict(s.values)
         if s.size is not None:
             vals[s.size.name] = s.size.value
@@ -133,13 +136,26 @@ class LabState(param.Parameterized):
 
     @property
     def at_defaults(self) -> bool:
-        return self.values == self._default_values(self.system)
+        return self.values == self.default_values(self.system)
 
     def reference(self, key: str):
-        """A catalog reference invariant, when it applies (default parameters only)."""
-        if self.is_custom or not self.at_defaults:
+        """A recorded reference invariant (``"x0"``, ``"max_lyapunov"``...) when it applies:
+        at the default parameters only (see
+        :func:`chaoslab.analysis.at_reference_parameters`)."""
+        s = self.current()
+        if not at_reference_parameters(s):
             return None
-        return self.system.reference.get(key)
+        return s.reference.get(key)
+
+    @property
+    def lyapunov_exponent(self):
+        """The recorded largest Lyapunov exponent when it applies to the current
+        parameters, else ``None`` (:func:`chaoslab.analysis.largest_lyapunov_exponent`
+        with ``compute=False``: the app computes it off the UI thread when needed)."""
+        try:
+            return largest_lyapunov_exponent(self.current(), compute=False)
+        except Exception:  # a system that cannot be built shows no reference
+            return None
 
     @property
     def frame_steps(self) -> int:
@@ -170,7 +186,7 @@ class LabState(param.Parameterized):
         if self._quiet:
             return
         with self._batch():
-            self.values = self._default_values(self.system)
+            self.values = self.default_values(self.system)
             self.dt = None
         self.restart(from_start=True)
 
@@ -192,7 +208,7 @@ class LabState(param.Parameterized):
                 if system not in self.param.system_name.objects:
                     system = systems.get(system).name  # resolves aliases, clear error
                 self.system_name = system
-            base = self._default_values(self.system) if new_system else dict(self.values)
+            base = self.default_values(self.system) if new_system else dict(self.values)
             if values:
                 s = self.system
                 allowed = set(s.params) | ({s.size.name} if s.size else set())
@@ -213,7 +229,8 @@ class LabState(param.Parameterized):
         if ref is not None and len(ref) == s.dim:
             return np.asarray(ref, dtype=float), 0
         per = 1 if s.is_map else max(1, round(s.period / self.step))
-        return np.asarray(s.x0, dtype=float), min(10 * per, 5_000)
+        return np.asarray(s.x0, dtype=float), min(10 * per, 5_000) * (1.0 if s.is_map
+                                                                       else self.step)
 
     def _simulate(self, s, n, x0, transient=0, t0=0.0):
         kw = dict(x0=x0, transient=transient, backend=self.backend, params=None,

@@ -27,7 +27,7 @@ def state_query(state, tab="explore", view=None, definition=None) -> dict:
     q = {"system": state.system_name}
     if definition is not None:
         q["define"] = json.dumps(definition, separators=(",", ":"))
-    defaults = state._default_values(state.system)
+    defaults = state.default_values(state.system)
     for k, v in state.values.items():
         if k in RESERVED:
             continue
@@ -69,7 +69,7 @@ def apply_query(lab, query: dict) -> list:
     st = lab.state
     if "define" in q:
         try:
-            from .editor import define_from_text
+            from ..systems import define_from_text
 
             fields = json.loads(q.pop("define"))
             s = define_from_text(**{k: str(v) for k, v in fields.items()})

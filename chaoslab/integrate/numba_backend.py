@@ -14,7 +14,8 @@ import numpy as np
 
 from .numba_codegen import KERNEL_VERSION, delay_source, kernel_source
 
-__all__ = ["kernels", "cache_dir", "run_fixed", "run_dopri5", "n_threads"]
+__all__ = ["kernels", "cache_dir", "run_fixed", "run_dopri5", "run_delay", "n_threads",
+           "parallel_rows", "parallel_blocks", "BLOCK"]
 
 _LOCK = threading.Lock()
 _MODULES: dict = {}
@@ -106,7 +107,7 @@ def _split(B: int, parts: int) -> list:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _parallel_rows(fn, B: int):
+def parallel_rows(fn, B: int):
     """Run ``fn(a, b)`` on row ranges, one per thread, for kernels that loop over
     trajectories one at a time (no SIMD blocks)."""
     slabs = np.array_split(np.arange(B), min(B, n_threads()))
@@ -117,7 +118,8 @@ def _parallel_rows(fn, B: int):
         list(_pool().map(lambda ab: fn(*ab), slabs))
 
 
-def _parallel(fn, B: int):
+def parallel_blocks(fn, B: int):
+    """Run ``fn(a, b)`` on ranges of whole SIMD blocks of trajectories, one per thread."""
     slabs = _split(B, n_threads())
     if len(slabs) == 1:
         fn(*slabs[0])
@@ -150,7 +152,7 @@ def run_fixed(system, method: str, X: np.ndarray, Pm: np.ndarray, t0: float, h: 
                bad[c:d])
             final[:, c:d] = Xs
 
-    _parallel(work, B)
+    parallel_blocks(work, B)
     return out, final, bad
 
 
@@ -170,7 +172,7 @@ def run_dopri5(system, X, Pm, t0, h_out, n_out, rtol, atol, max_steps, bound):
                    int(max_steps), out[a:b], float(bound), bad[a:b], nsteps[a:b])
         final[:, a:b] = Xs
 
-    _parallel(work, B)
+    parallel_blocks(work, B)
     return out, final, bad, nsteps
 
 
@@ -207,5 +209,5 @@ def run_delay(system, X, Pm, t0, h, n_out, stride, bound, XI=None, history=None,
                     out[a:b], float(bound), bad[a:b])
         Xc[:, a:b] = Xs
 
-    _parallel_rows(work, B)
+    parallel_rows(work, B)
     return out, Xc, bad, (HX, HF)

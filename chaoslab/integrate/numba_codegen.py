@@ -12,12 +12,12 @@ numbers are printed with ``repr(float)``; user text never reaches it.
 """
 from __future__ import annotations
 
-from fractions import Fraction as F
+from .tableaux import DOPRI5, EULER, RK4
 
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 8
+KERNEL_VERSION = 9
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "_vsin({0})", "cos": "_vcos({0})",
@@ -164,25 +164,37 @@ def _names(prefix, n):
     return [f"{prefix}{i}" for i in range(n)]
 
 
-# Dormand-Prince 5(4) tableau (Dormand and Prince 1980), exact fractions.
-_DP_C = [F(0), F(1, 5), F(3, 10), F(4, 5), F(8, 9), F(1), F(1)]
-_DP_A = [
-    [],
-    [F(1, 5)],
-    [F(3, 40), F(9, 40)],
-    [F(44, 45), F(-56, 15), F(32, 9)],
-    [F(19372, 6561), F(-25360, 2187), F(64448, 6561), F(-212, 729)],
-    [F(9017, 3168), F(-355, 33), F(46732, 5247), F(49, 176), F(-5103, 18656)],
-    [F(35, 384), F(0), F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84)],
-]
-_DP_B = _DP_A[6] + [F(0)]
-_DP_BSTAR = [F(5179, 57600), F(0), F(7571, 16695), F(393, 640), F(-92097, 339200),
-             F(187, 2100), F(1, 40)]
-_DP_E = [b - bs for b, bs in zip(_DP_B, _DP_BSTAR)]
+def _f(x: float) -> str:
+    return repr(float(x))
 
 
-def _f(fr: F) -> str:
-    return repr(float(fr))
+def _scaled(coef: float, step: str) -> str:
+    """``coef * step`` printed, with the factor 1 folded."""
+    return step if coef == 1.0 else f"{_f(coef)} * {step}"
+
+
+def _stage_time(t: str, c: float, step: str = "h") -> str:
+    """The time of a stage with node ``c``: ``t + c * step``."""
+    return t if c == 0.0 else f"{t} + {_scaled(c, step)}"
+
+
+def _combo(base: str, weights, ks, step: str = "h", over=(), fold=True) -> str:
+    """``base + step * (w0 * k0 + w1 * k1 + ...)`` over the non-zero weights: a stage's
+    input (a row of a tableau's ``a``) or the step's result (its ``b``). One term prints
+    as ``base + (w * step) * k``; ``over = (d, w)`` (a tableau's ``b_over``) prints
+    ``base + (step / d) * (...)``. These are the forms of :func:`tableaux.rk_step`, so the
+    numba and torch paths round alike; ``fold=False`` keeps one term inside the bracket
+    (the adaptive driver's form)."""
+    if over:
+        d, weights = over
+        terms = [_scaled(w, k) for w, k in zip(weights, ks) if w != 0.0]
+        return f"{base} + ({step} / {_f(d)}) * ({' + '.join(terms)})"
+    pairs = [(w, k) for w, k in zip(weights, ks) if w != 0.0]
+    if not pairs:
+        return base
+    if len(pairs) == 1 and fold:
+        return f"{base} + ({_scaled(pairs[0][0], step)}) * {pairs[0][1]}"
+    return f"{base} + {step} * ({' + '.join(_scaled(w, k) for w, k in pairs)})"
 
 
 def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
@@ -219,27 +231,18 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         out += [f"{s}out[l, k, {i}] = X[{i}, l]" for i in range(D)]
         return out
 
-    def step_rk4(indent):
-        s = " " * indent
-        K = [_names(f"k{j}_", D) for j in range(1, 5)]
-        out = [f"{s}{_tuple(K[0])} = {call('t', X)}"]
-        out.append(f"{s}{_tuple(K[1])} = "
-                   + call("t + hh", [f"{x} + hh * {k}" for x, k in zip(X, K[0])]))
-        out.append(f"{s}{_tuple(K[2])} = "
-                   + call("t + hh", [f"{x} + hh * {k}" for x, k in zip(X, K[1])]))
-        out.append(f"{s}{_tuple(K[3])} = "
-                   + call("t + h", [f"{x} + h * {k}" for x, k in zip(X, K[2])]))
-        for i, x in enumerate(X):
-            out.append(f"{s}{x} = {x} + h6 * ({K[0][i]} + 2.0 * {K[1][i]} + "
-                       f"2.0 * {K[2][i]} + {K[3][i]})")
-        return out
-
-    def step_euler(indent):
-        s = " " * indent
-        K = _names("k_", D)
-        out = [f"{s}{_tuple(K)} = {call('t', X)}"]
-        out += [f"{s}{x} = {x} + h * {k}" for x, k in zip(X, K)]
-        return out
+    def step_tableau(tab):
+        def stepper(indent):
+            s = " " * indent
+            K = [_names(f"k{j}_", D) for j in range(1, tab.stages + 1)]
+            out = []
+            for n, (c, row) in enumerate(zip(tab.c, tab.a)):
+                xs = [_combo(x, row, [k[i] for k in K]) for i, x in enumerate(X)]
+                out.append(f"{s}{_tuple(K[n])} = {call(_stage_time('t', c), xs)}")
+            out += [f"{s}{x} = {_combo(x, tab.b, [k[i] for k in K], over=tab.b_over)}"
+                    for i, x in enumerate(X)]
+            return out
+        return stepper
 
     def step_map(indent):
         s = " " * indent
@@ -251,8 +254,6 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         w("@njit(**_JIT)")
         w(f"def {fname}(X, Pm, t0, h, n_out, stride, out, bound, bad):")
         w("    B = X.shape[1]")
-        w("    hh = 0.5 * h")
-        w("    h6 = h / 6.0")
         w("    for k in range(n_out):")
         w("        if k > 0:")
         w("            for j in range(stride):")
@@ -269,8 +270,8 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     if kind == "map":
         fixed_driver("iterate", step_map)
     else:
-        fixed_driver("rk4", step_rk4)
-        fixed_driver("euler", step_euler)
+        fixed_driver("rk4", step_tableau(RK4))
+        fixed_driver("euler", step_tableau(EULER))
         _dopri_driver(L, X, P, call, record)
     if fj_tape is not None:
         # inlined at numba's level: LLVM's inliner may refuse a body this size, and a call
@@ -311,20 +312,17 @@ def _dopri_driver(L, X, P, call, record):
     w("                if clipped:")
     w("                    hs = t_end - t")
     # stages 2..7
-    for s in range(1, 7):
-        a = _DP_A[s]
-        xs = []
-        for i, x in enumerate(X):
-            terms = " + ".join(f"{_f(a[j])} * {K[j][i]}" for j in range(len(a)) if a[j] != 0)
-            xs.append(f"{x} + hs * ({terms})")
-        w(f"                {_tuple(K[s])} = " + call(f"t + {_f(_DP_C[s])} * hs", xs))
+    tab = DOPRI5
+    for n in range(1, 7):
+        xs = [_combo(x, tab.a[n], [k[i] for k in K], "hs", fold=False)
+              for i, x in enumerate(X)]
+        w(f"                {_tuple(K[n])} = " + call(_stage_time("t", tab.c[n], "hs"), xs))
     # the 5th-order solution is the stage-7 input (first same as last)
     for i, x in enumerate(X):
-        terms = " + ".join(f"{_f(_DP_B[j])} * {K[j][i]}" for j in range(6) if _DP_B[j] != 0)
-        w(f"                y{i} = {x} + hs * ({terms})")
+        w(f"                y{i} = {_combo(x, tab.b, [k[i] for k in K], 'hs', fold=False)}")
     w("                err = 0.0")
     for i, x in enumerate(X):
-        terms = " + ".join(f"{_f(_DP_E[j])} * {K[j][i]}" for j in range(7) if _DP_E[j] != 0)
+        terms = " + ".join(_scaled(e, K[j][i]) for j, e in enumerate(tab.e) if e != 0.0)
         w(f"                sc = atol + rtol * max(abs({x}), abs(y{i}))")
         w(f"                e = hs * ({terms}) / sc")
         w("                err += e * e")
@@ -375,13 +373,9 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
     w("def lyap(X, Pm, Q, t0, h, n_steps, renorm, logsum, hist, hist_every, bound, bad):")
     w("    B = X.shape[1]")
     w("    K = Q.shape[2]")
-    w(f"    A1 = np.empty(({D}, K))")
-    w(f"    A2 = np.empty(({D}, K))")
-    w(f"    A3 = np.empty(({D}, K))")
-    w(f"    A4 = np.empty(({D}, K))")
+    for n in range(RK4.stages):
+        w(f"    A{n + 1} = np.empty(({D}, K))")
     w(f"    Y = np.empty(({D}, K))")
-    w("    hh = 0.5 * h")
-    w("    h6 = h / 6.0")
     w("    for l in range(B):")
     L.extend(_load_lane(X, P, 8))
     w("        Qc = Q[l]")
@@ -397,30 +391,30 @@ def _tangent_kernels(L, X, P, jac_outs, kind):
         w("                    Qc[i, c] = A1[i, c]")
         w(f"            {_tuple(X)} = {_tuple(f'r[{i}]' for i in range(D))}")
     else:
-        stages = [("t", X, "Qc", "A1"), ("t + hh", None, "Y", "A2"), ("t + hh", None, "Y", "A3"),
-                  ("t + h", None, "Y", "A4")]
-        for n, (tt, _, src, dst) in enumerate(stages):
-            if n == 0:
-                xs = X
-            else:
-                fac = "h" if n == 3 else "hh"
-                xs = [f"{x} + {fac} * r{n - 1}_{i}" for i, x in enumerate(X)]
-            w(f"            r = {fjcall(tt, xs)}")
+        # the state and the tangent vectors advance by the same tableau; the stage
+        # inputs of the tangent vectors are built in Y from the slopes A1, A2, ...
+        tab = RK4
+        A = [f"A{n + 1}" for n in range(tab.stages)]
+        for n, (c, row) in enumerate(zip(tab.c, tab.a)):
+            xs = [_combo(x, row, [f"r{j}_{i}" for j in range(n)]) for i, x in enumerate(X)]
+            w(f"            r = {fjcall(_stage_time('t', c), xs)}")
             for i in range(D):
                 w(f"            r{n}_{i} = r[{i}]")
             w("            for c in range(K):")
             for i in range(D):
-                w(f"                {dst}[{i}, c] = {jv(i, src)}")
-            if n < 3:
-                fac = "h" if n == 2 else "hh"
+                w(f"                {A[n]}[{i}, c] = {jv(i, 'Qc' if n == 0 else 'Y')}")
+            if n + 1 < tab.stages:
+                nxt = tab.a[n + 1]
                 for i in range(D):
-                    w(f"                Y[{i}, c] = Qc[{i}, c] + {fac} * {dst}[{i}, c]")
+                    w(f"                Y[{i}, c] = "
+                      + _combo(f"Qc[{i}, c]", nxt, [f"{a}[{i}, c]" for a in A[:n + 1]]))
         w("            for c in range(K):")
         for i in range(D):
-            w(f"                Qc[{i}, c] += h6 * (A1[{i}, c] + 2.0 * A2[{i}, c] + "
-              f"2.0 * A3[{i}, c] + A4[{i}, c])")
+            w(f"                Qc[{i}, c] = "
+              + _combo(f"Qc[{i}, c]", tab.b, [f"{a}[{i}, c]" for a in A], over=tab.b_over))
         for i, x in enumerate(X):
-            w(f"            {x} = {x} + h6 * (r0_{i} + 2.0 * r1_{i} + 2.0 * r2_{i} + r3_{i})")
+            ks = [f"r{j}_{i}" for j in range(tab.stages)]
+            w(f"            {x} = {_combo(x, tab.b, ks, over=tab.b_over)}")
     cond = " and ".join(f"abs({x}) < bound" for x in X)
     w(f"            if not ({cond}):")
     w("                bad[l] = s")
@@ -473,8 +467,6 @@ def _tangent2_driver(L, X, P, jac_outs):
     w("@njit(**_JIT)")
     w("def tangent2(X, Pm, V, t0, h, n_steps, bound, bad):")
     w("    B = X.shape[1]")
-    w("    hh = 0.5 * h")
-    w("    h6 = h / 6.0")
     w("    for s in range(n_steps):")
     w("        t = t0 + s * h")
     w("        for l in range(B):")
@@ -484,26 +476,24 @@ def _tangent2_driver(L, X, P, jac_outs):
     for i in range(D):
         for c in cols:
             w(f"{ind}{v[i][c]} = V[{2 * i + c}, l]")
-    for n, tt in enumerate(("t", "t + hh", "t + hh", "t + h")):
-        if n == 0:
-            xs = X
-            src = v
-        else:
-            fac = "h" if n == 3 else "hh"
-            xs = [f"{x} + {fac} * k{n - 1}_{i}" for i, x in enumerate(X)]
-            src = [[f"({v[j][c]} + {fac} * a{n - 1}_{j}_{c})" for c in cols] for j in range(D)]
-        w(f"{ind}r = {fjcall(tt, xs)}")
+    tab = RK4
+    for n, (tt, row) in enumerate(zip(tab.c, tab.a)):
+        xs = [_combo(x, row, [f"k{j}_{i}" for j in range(n)]) for i, x in enumerate(X)]
+        src = [[f"({_combo(v[j][c], row, [f'a{m}_{j}_{c}' for m in range(n)])})" for c in cols]
+               for j in range(D)]
+        w(f"{ind}r = {fjcall(_stage_time('t', tt), xs)}")
         for i in range(D):
             w(f"{ind}k{n}_{i} = r[{i}]")
         for i in range(D):
             for c in cols:
                 w(f"{ind}a{n}_{i}_{c} = {jv(i, c, src)}")
+    ks = range(tab.stages)
     for i, x in enumerate(X):
-        w(f"{ind}X[{i}, l] = {x} + h6 * (k0_{i} + 2.0 * k1_{i} + 2.0 * k2_{i} + k3_{i})")
+        w(f"{ind}X[{i}, l] = {_combo(x, tab.b, [f'k{n}_{i}' for n in ks], over=tab.b_over)}")
     for i in range(D):
         for c in cols:
-            w(f"{ind}V[{2 * i + c}, l] = {v[i][c]} + h6 * (a0_{i}_{c} + 2.0 * a1_{i}_{c} + "
-              f"2.0 * a2_{i}_{c} + a3_{i}_{c})")
+            w(f"{ind}V[{2 * i + c}, l] = "
+              + _combo(v[i][c], tab.b, [f"a{n}_{i}_{c}" for n in ks], over=tab.b_over))
     w("    for l in range(B):")
     cond = " and ".join([f"abs(X[{i}, l]) < bound" for i in range(D)]
                         + [f"abs(V[{r}, l]) < np.inf" for r in range(2 * D)])
@@ -552,8 +542,6 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
     w("def dde_rk4(X, Pm, XI, HX, HF, g0, t0, h, n_out, stride, out, bound, bad):")
     w("    B = X.shape[1]")
     w("    L = HX.shape[1]")
-    w("    hh = 0.5 * h")
-    w("    h6 = h / 6.0")
     w("    for l in range(B):")
     L.extend(_load_lane(X, P, 8))
     w(f"        q = Pm[{tau_index}, l] / h")
@@ -571,19 +559,21 @@ def delay_source(rhs_tape, dim: int, n_params: int, delay_vars, tau_index: int) 
     def call(t, xs, tag):
         return _call("f", t, xs, [d + tag for d in XD], P)
 
-    K = [_names(f"k{j}_", D) for j in range(1, 5)]
-    L.extend(lag("g - q", "_a"))
-    w(f"{ind}{_tuple(K[0])} = {call('t', X, '_a')}")
+    tab = RK4
+    K = [_names(f"k{j}_", D) for j in range(1, tab.stages + 1)]
+    # the delayed state at each distinct stage node, interpolated once per node
+    tags = {c: f"_{n}" for n, c in enumerate(sorted(set(tab.c)))}
+    for n, (c, row) in enumerate(zip(tab.c, tab.a)):
+        if n == 0 or c not in tab.c[:n]:
+            L.extend(lag(f"g + {_f(c)} - q", tags[c]))
+        xs = [_combo(x, row, [k[i] for k in K]) for i, x in enumerate(X)]
+        w(f"{ind}{_tuple(K[n])} = {call(_stage_time('t', c), xs, tags[c])}")
+        if n == 0:  # the history stores the state and its slope on the grid
+            for i, x in enumerate(X):
+                w(f"{ind}HX[l, g % L, {i}] = {x}")
+                w(f"{ind}HF[l, g % L, {i}] = {K[0][i]}")
     for i, x in enumerate(X):
-        w(f"{ind}HX[l, g % L, {i}] = {x}")
-        w(f"{ind}HF[l, g % L, {i}] = {K[0][i]}")
-    L.extend(lag("g + 0.5 - q", "_b"))
-    L.extend(lag("g + 1.0 - q", "_c"))
-    w(f"{ind}{_tuple(K[1])} = " + call("t + hh", [f"{x} + hh * {k}" for x, k in zip(X, K[0])], "_b"))
-    w(f"{ind}{_tuple(K[2])} = " + call("t + hh", [f"{x} + hh * {k}" for x, k in zip(X, K[1])], "_b"))
-    w(f"{ind}{_tuple(K[3])} = " + call("t + h", [f"{x} + h * {k}" for x, k in zip(X, K[2])], "_c"))
-    for i, x in enumerate(X):
-        w(f"{ind}{x} = {x} + h6 * ({K[0][i]} + 2.0 * {K[1][i]} + 2.0 * {K[2][i]} + {K[3][i]})")
+        w(f"{ind}{x} = {_combo(x, tab.b, [k[i] for k in K], over=tab.b_over)}")
     w(f"{ind}g += 1")
     cond = " and ".join(f"abs({x}) < bound" for x in X)
     w(f"            if not ({cond}):")

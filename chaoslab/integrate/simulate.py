@@ -1,17 +1,17 @@
 """``cl.simulate``: batched trajectories of any system, on numba or torch."""
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..systems import get as _get_system
+from ..systems import as_system
 from ..systems.system import System
+from ..validation import check_choice, check_dt, check_float, check_int
 
 __all__ = ["simulate", "SimulationResult", "DivergenceWarning", "SimulationDiverged",
-           "prepare_batch", "METHODS"]
+           "prepare_batch", "transient_steps", "METHODS"]
 
 METHODS = ("rk4", "euler", "dopri5")
 BACKENDS = ("numba", "torch")
@@ -57,27 +57,14 @@ class SimulationResult:
         return not self.diverged
 
 
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_float(value, name, positive=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    if positive and v <= 0:
-        raise ValueError(f"{name} must be positive, got {v}")
-    return v
+def transient_steps(transient, dt: float) -> int:
+    """A transient given as a span of time, as a whole number of steps of ``dt``."""
+    span = check_float(transient, "transient", nonnegative=True)
+    n = span / dt
+    if n > 1e12:
+        raise ValueError(f"transient must be at most 1e12 steps of dt, got {span} "
+                         f"({n:.3g} steps of {dt})")
+    return int(round(n))
 
 
 def prepare_batch(system: System, x0=None, params=None):
@@ -162,8 +149,11 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         Time between samples (default: the system's ``dt``; always 1 for maps).
     x0 : array, optional
         ``(dim,)`` for one trajectory or ``(batch, dim)``; default the system's ``x0``.
-    transient : int
-        Steps of ``dt`` integrated and discarded before the first sample.
+    transient : float
+        Time integrated and discarded before the first sample, in the system's time
+        units (iterations for maps); rounded to whole steps of ``dt``. Earlier releases
+        counted it in steps of ``dt``: ``transient=2000`` at ``dt=0.01`` is now
+        ``transient=20.0``.
     backend : {"numba", "torch"}
         numba: compiled, multi-threaded over the batch, float64, returns numpy.
         torch: ``dtype`` (float64, float32, bfloat16) and ``device`` (CUDA when present by
@@ -192,27 +182,30 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         ``(n_steps, dim)`` for a single ``x0`` and parameter set, else
         ``(batch, n_steps, dim)``.
     """
-    system = _get_system(system) if not isinstance(system, System) else system
-    n_steps = _check_int(n_steps, "n_steps", 1)
-    transient = _check_int(transient, "transient", 0)
-    substeps = _check_int(substeps, "substeps", 1)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if on_diverge not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_diverge must be 'warn', 'raise' or 'ignore', got {on_diverge!r}")
+    system = as_system(system)
+    n_steps = check_int(n_steps, "n_steps", 1)
+    substeps = check_int(substeps, "substeps", 1)
+    check_choice(backend, "backend", BACKENDS)
+    check_choice(on_diverge, "on_diverge", ("warn", "raise", "ignore"))
     if system.is_map:
         if dt not in (None, 1, 1.0):
             raise ValueError(f"{system.name} is a map: its step is 1, got dt={dt!r}")
         dt, method, substeps = 1.0, "map", 1
     else:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        dt = system.dt if dt is None else _check_float(dt, "dt", positive=True)
-    t0 = _check_float(t0, "t0")
-    bound = _check_float(bound, "bound", positive=True)
-    rtol = _check_float(rtol, "rtol", positive=True)
-    atol = _check_float(atol, "atol", positive=True)
-    max_steps = _check_int(max_steps, "max_steps", 1)
+        check_choice(method, "method", METHODS)
+        dt = system.dt if dt is None else check_dt(dt)
+        if isinstance(transient, (int, np.integer)) and not isinstance(transient, bool) \
+                and transient > 0:
+            warnings.warn(f"transient={transient} is read as {transient} time units = "
+                          f"{transient / dt:.0f} steps of dt={dt:g}; before chaoslab 0.2 it "
+                          "counted steps. Pass a float to silence this.", FutureWarning,
+                          stacklevel=2)
+    transient = transient_steps(transient, dt)
+    t0 = check_float(t0, "t0")
+    bound = check_float(bound, "bound", positive=True)
+    rtol = check_float(rtol, "rtol", positive=True)
+    atol = check_float(atol, "atol", positive=True)
+    max_steps = check_int(max_steps, "max_steps", 1)
     X, Pm, batched = prepare_batch(system, x0, params)
 
     if system.is_delay:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..systems.tape import evaluate
+from .tableaux import DOPRI5, EULER, RK4, rk_step
 
 __all__ = ["simulate_torch", "torch_rhs", "torch_tape_function", "resolve_dtype",
            "default_device"]
@@ -98,6 +99,7 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
     h = dt / substeps
     total = transient + n_steps - 1
     t = t0
+    tableau = EULER if method == "euler" else RK4
     Xt = _check(Xt, bound, bad, 0)
     if transient == 0:
         out[:, 0] = Xt
@@ -106,30 +108,15 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
         return out, bad.cpu().numpy(), None
     for step in range(1, total + 1):
         for _ in range(substeps):
-            if method == "rk4":
-                k1 = f(t, Xt, Pt)
-                k2 = f(t + 0.5 * h, Xt + 0.5 * h * k1, Pt)
-                k3 = f(t + 0.5 * h, Xt + 0.5 * h * k2, Pt)
-                k4 = f(t + h, Xt + h * k3, Pt)
-                Xt = Xt + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-            elif method == "map":
+            if method == "map":
                 Xt = f(t, Xt, Pt)
             else:
-                Xt = Xt + h * f(t, Xt, Pt)
+                Xt = rk_step(lambda tt, xx: f(tt, xx, Pt), t, Xt, h, tableau)
             t = t + h
         Xt = _check(Xt, bound, bad, step)
         if step >= transient:
             out[:, step - transient] = Xt
     return out, bad.cpu().numpy(), None
-
-
-# Dormand-Prince 5(4) tableau (the same as the numba kernel's).
-_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
-_A = ((), (1 / 5,), (3 / 40, 9 / 40), (44 / 45, -56 / 15, 32 / 9),
-      (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-      (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-      (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84))
-_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
 
 
 def _dopri5(f, X, P, t0, dt, transient, n_steps, out, bad, bound, rtol, atol):
@@ -146,9 +133,9 @@ def _dopri5(f, X, P, t0, dt, transient, n_steps, out, bad, bound, rtol, atol):
             hs = min(h, t_end - t)
             K = [f(t, X, P)]
             for s in range(1, 7):
-                Y = X + hs * sum(a * k for a, k in zip(_A[s], K) if a != 0.0)
-                K.append(f(t + _C[s] * hs, Y, P))
-            err_vec = hs * sum(e * k for e, k in zip(_E, K) if e != 0.0)
+                Y = X + hs * sum(a * k for a, k in zip(DOPRI5.a[s], K) if a != 0.0)
+                K.append(f(t + DOPRI5.c[s] * hs, Y, P))
+            err_vec = hs * sum(e * k for e, k in zip(DOPRI5.e, K) if e != 0.0)
             scale = atol + rtol * torch.maximum(X.abs(), Y.abs())
             ratio = (err_vec / scale) ** 2
             live = torch.isfinite(ratio).all(dim=1)

@@ -6,7 +6,11 @@
 >>> model = cl.learners.make("esn", size=500).fit(X, dt=0.01)
 >>> y = model.forecast(X[-100:], 1000)
 
-The torch learners import torch only when they are made.
+Learners are scikit-learn-style estimators (``get_params``, ``set_params``, ``score``;
+``sklearn.base.clone`` and ``GridSearchCV(...).fit(X, dt=dt)`` work, see
+:mod:`chaoslab.learners.base`). :mod:`chaoslab.learners.testing` holds the shared checks
+of the protocol, for third-party learners too. The torch learners import torch only when
+they train or load; their networks are in :mod:`chaoslab.learners.nn`.
 """
 from .base import FitCancelled, Learner, LearnerFileError, NotFittedError, load
 from .registry import describe, learner_class, make, names

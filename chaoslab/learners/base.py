@@ -14,9 +14,40 @@ A learner is an estimator in the scikit-learn style:
 * before ``fit``, ``forecast`` and ``save`` raise :class:`NotFittedError`;
 * ``fit`` accepts ``progress=callable(fraction, message)`` and ``cancel=`` (a
   ``threading.Event`` or a callable returning ``True`` to stop); a cancelled fit raises
-  :class:`FitCancelled` and leaves the learner unfitted;
+  :class:`FitCancelled` (a :class:`chaoslab.progress.Cancelled`) and leaves the learner
+  unfitted;
 * ``save(path)`` writes one ``.npz`` file of plain arrays plus a JSON header, read back by
-  :func:`chaoslab.learners.load` without pickle.
+  :func:`chaoslab.learners.load` without pickle;
+* ``lyapunov_exponent(context, T=..., transient=...)`` estimates the largest Lyapunov
+  exponent of the learned closed-loop model, per unit time (spans in time units);
+* ``score(X)`` is a forecast skill on held-out trajectories (greater is better).
+
+Learners work with scikit-learn's model-selection tools without depending on it:
+``get_params(deep=True)``, ``set_params(**params)`` (returns ``self``) and an ``__init__``
+that stores every hyperparameter unchanged make ``sklearn.base.clone`` work;
+``fit(X, dt=dt)`` is the call ``GridSearchCV.fit(X, dt=dt)`` makes (give no ``y``: the
+target of a trajectory is its own future), and ``score`` is the default scorer:
+
+>>> from sklearn.model_selection import GridSearchCV, KFold
+>>> s = cl.systems.get("Lorenz")
+>>> x0 = cl.simulate(s, 2200, dt=0.01)[1000::100]          # 12 starts on the attractor
+>>> X = cl.simulate(s, 800, dt=0.01, x0=x0)                 # (12, 800, 3)
+>>> search = GridSearchCV(cl.learners.make("ngrc"), {"k": [2, 3], "degree": [1, 2]},
+...                       cv=KFold(3)).fit(X, dt=0.01)
+>>> search.best_params_
+{'degree': 2, 'k': 3}
+
+Without a search object, clone and score by hand over a
+``sklearn.model_selection.ParameterGrid``:
+
+>>> for params in ParameterGrid({"degree": [1, 2]}):
+...     model = clone(base).set_params(**params).fit(train, dt=0.01)
+...     print(params, model.score(test))
+
+Cross-validation must split whole trajectories (``KFold`` over a batch of independent
+trajectories) or cut one trajectory in time (``TimeSeriesSplit``); a shuffled split of
+the rows of a single trajectory would stitch it together with jumps. The shared checks
+of the protocol are :func:`chaoslab.learners.testing.check_learner`.
 
 Subclasses implement ``_fit(X_list, dt, report)`` and either ``_init_state``/``_step``
 (the closed-loop map used by the generic ``forecast`` and by
@@ -27,22 +58,34 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import threading
-import time
+import numbers
+import warnings
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from ..progress import Cancelled, Reporter
+from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+
+__all__ = ["Learner", "NotFittedError", "FitCancelled", "LearnerFileError", "load",
+           "as_trajectories"]
+
 FORMAT = "chaoslab-learner"
 FORMAT_VERSION = 1
+
+#: default span of :meth:`Learner.lyapunov_exponent`, in samples of the learner's ``dt_``
+LYAPUNOV_SAMPLES = 20_000
+#: default transient of :meth:`Learner.lyapunov_exponent`, in samples
+LYAPUNOV_TRANSIENT_SAMPLES = 1_000
 
 
 class NotFittedError(RuntimeError):
     """A learner was used before ``fit``."""
 
 
-class FitCancelled(RuntimeError):
+class FitCancelled(Cancelled):
     """``fit`` was stopped through its ``cancel`` argument."""
 
 
@@ -85,45 +128,6 @@ def as_trajectories(X, name="X"):
     return parts
 
 
-def check_dt(dt):
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        raise ValueError(f"dt must be a positive number, got {dt!r}") from None
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt must be a positive number, got {dt!r}")
-    return dt
-
-
-class _Reporter:
-    """Rate-limited progress and cancellation checks used inside ``_fit``."""
-
-    def __init__(self, progress, cancel, min_interval=0.1):
-        if progress is not None and not callable(progress):
-            raise TypeError("progress must be callable(fraction, message)")
-        if cancel is None:
-            self._cancelled = lambda: False
-        elif isinstance(cancel, threading.Event) or hasattr(cancel, "is_set"):
-            self._cancelled = cancel.is_set
-        elif callable(cancel):
-            self._cancelled = cancel
-        else:
-            raise TypeError("cancel must be a threading.Event or a callable returning bool")
-        self._progress = progress
-        self._last = -math.inf
-        self._min = min_interval
-
-    def __call__(self, fraction, message=""):
-        """Report ``fraction`` (0..1) done; raise :class:`FitCancelled` if asked to stop."""
-        if self._cancelled():
-            raise FitCancelled("fit was cancelled")
-        if self._progress is not None:
-            now = time.perf_counter()
-            if fraction >= 1.0 or now - self._last >= self._min:
-                self._last = now
-                self._progress(float(min(max(fraction, 0.0), 1.0)), str(message))
-
-
 class Learner:
     """Base class of chaoslab's forecasters; see the module docstring for the protocol."""
 
@@ -132,6 +136,9 @@ class Learner:
     #: whether the learner runs on torch (and so has float32/bfloat16 rollouts)
     uses_torch = False
 
+    #: old hyperparameter names -> new ones; :func:`load` reads files that use the old
+    _renamed_params = {}
+
     # ------------------------------------------------------------------ parameters
     @classmethod
     def _param_names(cls):
@@ -139,22 +146,61 @@ class Learner:
         return [p.name for p in sig.parameters.values()
                 if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
-    def get_params(self):
-        """The hyperparameters, as passed to ``__init__``."""
-        return {k: getattr(self, k) for k in self._param_names()}
+    def get_params(self, deep=True):
+        """The hyperparameters, as passed to ``__init__`` (scikit-learn's signature).
+
+        Parameters
+        ----------
+        deep : bool
+            Also return the parameters of hyperparameters that have ``get_params``
+            (scikit-learn's ``name__sub`` keys); none of chaoslab's learners has such.
+
+        Returns
+        -------
+        dict
+        """
+        out = {}
+        for k in self._param_names():
+            value = getattr(self, k)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update((f"{k}__{sub}", v) for sub, v in value.get_params().items())
+            out[k] = value
+        return out
 
     def set_params(self, **params):
-        names = set(self._param_names())
-        for k, v in params.items():
-            if k not in names:
-                raise ValueError(f"{type(self).__name__} has no hyperparameter {k!r}; "
+        """Set hyperparameters (``name__sub`` reaches into a nested estimator); returns
+        ``self``. Fitted state is kept until the next ``fit``."""
+        names = self._param_names()
+        nested = defaultdict(dict)
+        for key, value in params.items():
+            key, delim, sub = key.partition("__")
+            if key not in names:
+                raise ValueError(f"{type(self).__name__} has no hyperparameter {key!r}; "
                                  f"it has {sorted(names)}")
-            setattr(self, k, v)
+            if delim:
+                nested[key][sub] = value
+            else:
+                setattr(self, key, value)
+        for key, sub in nested.items():
+            inner = getattr(self, key)
+            if not hasattr(inner, "set_params"):
+                raise ValueError(f"{type(self).__name__}.{key} has no parameters to set "
+                                 f"({sorted(sub)})")
+            inner.set_params(**sub)
         return self
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({args})"
+
+    def __sklearn_tags__(self):
+        """scikit-learn's (1.6+) description of the estimator: no target, trajectories as
+        2-D or 3-D float arrays, no NaN (read only by scikit-learn's tools)."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    input_tags=InputTags(two_d_array=True, three_d_array=True),
+                    non_deterministic=getattr(self, "seed", 0) is None)
 
     # ------------------------------------------------------------------ fitting
     @property
@@ -173,7 +219,8 @@ class Learner:
         ----------
         X : array (n, dim), array (batch, n, dim) or list of arrays (n_i, dim)
         dt : float
-            Sampling interval of ``X``, in the system's time units.
+            Sampling interval of ``X``, in the system's time units. scikit-learn's
+            searches pass it as a fit parameter: ``GridSearchCV(...).fit(X, dt=0.01)``.
         progress : callable(fraction, message), optional
         cancel : threading.Event or callable, optional
             Checked during training; when set, ``fit`` raises :class:`FitCancelled`.
@@ -184,7 +231,7 @@ class Learner:
         if max(len(p) for p in parts) < need:
             raise ValueError(f"{type(self).__name__} needs trajectories of at least "
                              f"{need} samples, got {max(len(p) for p in parts)}")
-        report = _Reporter(progress, cancel)
+        report = Reporter(progress, cancel, error=FitCancelled)
         self._clear_fitted()
         try:
             self.dt_ = dt
@@ -280,21 +327,161 @@ class Learner:
     def _step(self, state):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ skill
+    def score(self, X, y=None, *, context=None, n_steps=None, threshold=0.4):
+        """Forecast skill on held-out trajectories: the mean valid prediction time, in the
+        system's time units (greater is better; scikit-learn's default scorer).
+
+        Each trajectory of ``X`` (sampled at the training ``dt``) is cut into consecutive
+        segments of ``context + n_steps`` rows; the learner reads the first ``context``
+        rows of a segment and forecasts the rest. A forecast's valid prediction time is
+        the time until its normalised error (:func:`chaoslab.metrics.error_curve`, with
+        each variable scaled by its standard deviation over all of ``X``) first exceeds
+        ``threshold`` (Pathak et al., PRL 120, 024102, 2018); see
+        :func:`chaoslab.metrics.valid_prediction_time`. Divide by the system's Lyapunov
+        time ``1 / lyapunov_exponent`` to count Lyapunov times: the ranking is the same.
+
+        Parameters
+        ----------
+        X : array (n, dim), array (batch, n, dim) or list of arrays (n_i, dim)
+            Held-out data; use long trajectories (or many): the score is an average over
+            forecasts, each capped at its segment's length.
+        y : None
+            Ignored (scikit-learn's signature).
+        context : int, optional
+            Rows read before each forecast (default :attr:`context_length`).
+        n_steps : int, optional
+            Forecast length of each segment (default: the rest of each trajectory, one
+            forecast per trajectory).
+        threshold : float
+            Normalised error at which a forecast stops being valid.
+
+        Returns
+        -------
+        float
+        """
+        from ..metrics.forecast import error_curve, valid_prediction_steps
+
+        self._check_fitted()
+        parts = as_trajectories(X)
+        c = self.context_length if context is None else check_int(
+            context, "context", minimum=self.context_length)
+        shortest = min(len(p) for p in parts)
+        if n_steps is None:
+            if shortest <= c:
+                raise ValueError(f"score needs trajectories longer than the context ({c} "
+                                 f"rows), got one of {shortest}")
+        else:
+            n_steps = check_int(n_steps, "n_steps", minimum=1)
+        threshold = check_float(threshold, "threshold", positive=True)
+        allx = np.concatenate(parts, axis=0)
+        scale = allx.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        groups = {}                     # forecast length -> list of (context, truth)
+        for p in parts:
+            if n_steps is None:
+                groups.setdefault(len(p) - c, []).append((p[:c], p[c:]))
+                continue
+            for i in range(0, len(p) - c - n_steps + 1, c + n_steps):
+                groups.setdefault(n_steps, []).append((p[i:i + c],
+                                                       p[i + c:i + c + n_steps]))
+        if not groups:
+            raise ValueError(f"score needs trajectories of at least context + n_steps = "
+                             f"{c + n_steps} rows, got at most {max(len(p) for p in parts)}")
+        vpt = []
+        for n, pairs in groups.items():
+            ctx = np.stack([a for a, _ in pairs])
+            truth = np.stack([b for _, b in pairs])
+            pred = self.forecast(ctx, n)
+            vpt.append(valid_prediction_steps(error_curve(truth, pred, scale), threshold))
+        return float(np.mean(np.concatenate(vpt)) * self.dt_)
+
     # ------------------------------------------------------------------ dynamics
-    def lyapunov_exponent(self, context, n_steps=20_000, renorm=10, eps=1e-7,
-                          transient=1000):
+    #: whether ``transient`` of :meth:`lyapunov_exponent` was a number of samples before
+    #: it became a time (the twin-trajectory estimate; SINDy's was always a time)
+    _transient_was_samples = True
+
+    def lyapunov_exponent(self, context, *, T=None, transient=None, renorm=10, eps=1e-7,
+                          **deprecated):
         """Largest Lyapunov exponent of the learned closed-loop model, per unit time.
 
-        Two copies of the learner's internal state, ``eps`` apart, are stepped together
-        and pulled back to distance ``eps`` every ``renorm`` steps (Benettin et al. 1980,
-        with a finite perturbation); the mean log growth per unit time estimates the
-        largest exponent of the learned map. Compare with the system's exponent.
+        The learner is warmed up on ``context`` (its first trajectory if a batch) and run
+        in closed loop for ``transient``; then two copies of its internal state, ``eps``
+        apart, are stepped together for ``T`` and pulled back to distance ``eps`` every
+        ``renorm`` steps (Benettin, Galgani, Giorgilli & Strelcyn 1980, with a finite
+        perturbation); the mean log growth per unit time estimates the largest exponent
+        of the learned map. Compare with the system's exponent.
+
+        Parameters
+        ----------
+        context : array (n_ctx, dim) or (batch, n_ctx, dim)
+        T : float, optional
+            Span of the estimate, in the system's time units (default
+            ``LYAPUNOV_SAMPLES = 20,000`` samples, ``20_000 * dt_``).
+        transient : float, optional
+            Closed-loop time run and discarded first, in time units (default
+            ``LYAPUNOV_TRANSIENT_SAMPLES = 1,000`` samples).
+        renorm : int
+            Steps between renormalisations.
+        eps : float
+            Size of the perturbation, in the learner's internal units.
+
+        Returns
+        -------
+        float
+
+        Notes
+        -----
+        Deprecated, for one release: ``n_steps=`` (a number of samples) is read as
+        ``T = n_steps * dt_``, and in such an old-style call ``transient`` keeps its old
+        meaning, a number of samples. ``transient`` given alone as a non-zero integer
+        warns (``FutureWarning``) that it is now a time; pass a float to silence it.
         """
+        self._check_fitted()
+        func = f"{type(self).__name__}.lyapunov_exponent"
+        old_style = "n_steps" in deprecated
+        T = renamed_keyword(deprecated, "n_steps", "T", T, None, func=func,
+                            convert=lambda n: check_int(n, "n_steps", minimum=1) * self.dt_)
+        reject_unknown(deprecated, func)
+        T, transient = self._lyapunov_spans(T, transient, old_style, func)
+        renorm = check_int(renorm, "renorm", minimum=1)
+        eps = check_float(eps, "eps", positive=True)
+        n = max(1, int(round(T / self.dt_)))
+        n_transient = int(round(transient / self.dt_))
         ctx, _ = self._check_context(context)
         state = self._init_state(ctx[:1])
-        for _ in range(int(transient)):
+        for _ in range(n_transient):
             state, _y = self._step(state)
-        return _twin_lyapunov(self, state, int(n_steps), int(renorm), float(eps))
+        return _twin_lyapunov(self, state, n, renorm, eps)
+
+    def _lyapunov_spans(self, T, transient, old_style, func, default=True):
+        """``T`` and ``transient`` in time units, checked (``None`` stays ``None`` unless
+        ``default``), with the deprecated meanings of ``transient`` resolved."""
+        if transient is not None:
+            if old_style:
+                warnings.warn(f"{func}: with the deprecated 'n_steps', 'transient' is read "
+                              "as a number of samples (its old meaning); pass 'T' and "
+                              "'transient' as times instead", DeprecationWarning,
+                              stacklevel=3)
+                transient = check_float(transient, "transient", nonnegative=True) * self.dt_
+            else:
+                if (self._transient_was_samples and transient != 0
+                        and isinstance(transient, numbers.Integral)
+                        and not isinstance(transient, (bool, np.bool_))):
+                    warnings.warn(
+                        f"{func}: 'transient' is a time in the system's units (it was a "
+                        f"number of samples before); transient={transient} is read as "
+                        f"{transient} time units = {round(transient / self.dt_)} samples. "
+                        "Pass a float to silence this warning, or transient=n * dt for n "
+                        "samples", FutureWarning, stacklevel=3)
+                transient = check_float(transient, "transient", nonnegative=True)
+        elif default:
+            transient = LYAPUNOV_TRANSIENT_SAMPLES * self.dt_
+        if T is not None:
+            T = check_float(T, "T", positive=True)
+        elif default:
+            T = LYAPUNOV_SAMPLES * self.dt_
+        return T, transient
 
     # ------------------------------------------------------------------ persistence
     def _state_arrays(self):
@@ -318,7 +505,7 @@ class Learner:
             if v.dtype == object:
                 raise TypeError(f"array {k!r} has dtype object and cannot be saved safely")
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "learner": self.name,
-                "params": _jsonable(self.get_params()),
+                "params": _jsonable(self.get_params(deep=False)),
                 "fitted": _jsonable({"dim_": self.dim_, "dt_": self.dt_,
                                      "n_train_": self.n_train_, **self._fitted_meta()})}
         header = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -372,7 +559,11 @@ def load(path):
     except ValueError:
         raise LearnerFileError(f"{path}: unknown learner {name!r}") from None
     try:
-        obj = cls(**meta.get("params", {}))
+        params = dict(meta.get("params", {}))
+        for old, new in cls._renamed_params.items():   # files of the previous release
+            if old in params and new not in params:
+                params[new] = params.pop(old)
+        obj = cls(**params)
         fitted = meta.get("fitted", {})
         obj.dim_ = int(fitted["dim_"])
         obj.dt_ = float(fitted["dt_"])
@@ -387,10 +578,11 @@ def load(path):
 
 
 def _twin_lyapunov(learner, state, n_steps, renorm, eps):
-    """Finite-perturbation Benettin estimate on a learner's internal state."""
+    """Finite-perturbation Benettin estimate on a learner's internal state ``(1, ...)``."""
     xp = _array_module(state)
     rng = np.random.default_rng(0)
-    direction = rng.standard_normal(state.shape[-1])
+    shape = tuple(state.shape[1:])
+    direction = rng.standard_normal(math.prod(shape)).reshape(shape)
     direction /= np.linalg.norm(direction)
     if xp is np:
         base = np.asarray(state, dtype=np.float64)

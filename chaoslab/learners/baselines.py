@@ -1,7 +1,7 @@
 """Baselines every forecaster should beat: persistence and linear autoregression."""
 import numpy as np
 
-from ._ridge import ridge
+from .ridge import ridge
 from .base import Learner
 
 

@@ -93,7 +93,7 @@ class EDMD(Learner):
             A.append(self._lift(u[:-1]))
             B.append(self._lift(u[1:]))
         report(0.4, "dictionary evaluated")
-        from ._ridge import ridge
+        from .ridge import ridge
 
         self.K_ = ridge(np.vstack(A), np.vstack(B), float(self.ridge))
         mu, vecs = np.linalg.eig(self.K_)

@@ -3,53 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_base import TorchLearner, check_float, check_int
+from ..validation import check_choice, check_float, check_int, reject_unknown, \
+    renamed_keyword
+from .torch_base import TorchLearner
 
-__all__ = ["NeuralODE"]
+__all__ = ["NeuralODE", "ACTIVATIONS"]
 
-_ACTIVATIONS = ("silu", "tanh", "gelu", "softplus")
-
-
-def _build_field(dim, hidden, depth, activation):
-    import torch
-    from torch import nn
-
-    act = {"silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GELU, "softplus": nn.Softplus}
-
-    class VectorField(nn.Module):
-        """MLP ``f`` on the standardised state, in standardised units per sample.
-
-        ``scale`` (a buffer) is the typical one-sample increment of each variable, so the
-        network's outputs are of order one.
-        """
-
-        def __init__(self):
-            super().__init__()
-            layers = []
-            width = dim
-            for _ in range(depth):
-                layers += [nn.Linear(width, hidden), act[activation]()]
-                width = hidden
-            last = nn.Linear(width, dim)
-            nn.init.zeros_(last.bias)
-            with torch.no_grad():
-                last.weight.mul_(0.1)
-            layers.append(last)
-            self.net = nn.Sequential(*layers)
-            self.register_buffer("scale", torch.ones(dim))
-
-        def forward(self, x):
-            return self.net(x) * self.scale
-
-    return VectorField()
-
-
-def _rk4(f, x, h):
-    k1 = f(x)
-    k2 = f(x + (0.5 * h) * k1)
-    k3 = f(x + (0.5 * h) * k2)
-    k4 = f(x + h * k3)
-    return x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+#: nonlinearities of the vector field's MLP (:data:`chaoslab.learners.nn.node.ACTIVATIONS`)
+ACTIVATIONS = ("silu", "tanh", "gelu", "softplus")
 
 
 class NeuralODE(TorchLearner):
@@ -58,20 +19,21 @@ class NeuralODE(TorchLearner):
     The state ``x`` (standardised per variable) follows ``dx/dt = f_theta(x)`` with
     ``f_theta`` a multilayer perceptron (Chen et al. 2018, "Neural ordinary differential
     equations", NeurIPS). One forecast step is one sample interval ``dt``, integrated by
-    ``substeps`` classical fourth-order Runge-Kutta steps written in torch, so the
+    ``substeps`` classical fourth-order Runge-Kutta steps in torch (the coefficients of
+    :data:`chaoslab.integrate.tableaux.RK4`), so the
     closed-loop map is smooth and :meth:`lyapunov_exponent` measures the learned flow.
     The network's outputs are scaled per variable by the typical one-sample increment of
     the data, so they are of order one.
 
     Training minimises the mean squared error of multi-step rollouts on short segments
-    (multiple shooting): each segment of ``horizon + 1`` samples is integrated from its
+    (multiple shooting): each segment of ``unroll + 1`` samples is integrated from its
     first sample and compared with the data, errors measured in units of the typical
     increment. First ``adam_steps`` Adam steps (Kingma and Ba 2015) on random batches of
     one-step pairs give a rough field cheaply; then full-batch L-BFGS (Liu and Nocedal
     1989) with a strong-Wolfe line search fits the rollouts of all non-overlapping
-    ``horizon``-step segments of the data, for ``lbfgs_steps`` loss evaluations. A
+    ``unroll``-step segments of the data, for ``lbfgs_steps`` loss evaluations. A
     quasi-Newton refinement reaches far smaller one-step errors than Adam in the same
-    time, and on chaotic data the forecast horizon grows with the log of that error.
+    time, and on chaotic data the valid prediction time grows with the log of that error.
 
     Parameters
     ----------
@@ -81,8 +43,9 @@ class NeuralODE(TorchLearner):
         Number of hidden layers.
     activation : {"silu", "tanh", "gelu", "softplus"}
         Smooth nonlinearity of the MLP.
-    horizon : int
-        Length of the training rollouts (segments), in samples.
+    unroll : int
+        Length of the training rollouts (segments), in samples (called ``horizon``
+        before; that keyword is deprecated).
     substeps : int
         RK4 steps per sample interval.
     adam_steps : int
@@ -122,13 +85,18 @@ class NeuralODE(TorchLearner):
         """Small settings that train in about a second (for tests and demos)."""
         return dict(hidden=16, adam_steps=30, lbfgs_steps=10)
 
-    def __init__(self, hidden=64, depth=2, activation="silu", horizon=10, substeps=1,
+    #: ``unroll`` was called ``horizon`` (a word chaoslab keeps for forecast spans)
+    _renamed_params = {"horizon": "unroll"}
+
+    def __init__(self, hidden=64, depth=2, activation="silu", unroll=10, substeps=1,
                  adam_steps=500, lbfgs_steps=800, batch_size=256, lr=3e-3, seed=0,
-                 device="auto"):
+                 device="auto", **deprecated):
         self.hidden = hidden
         self.depth = depth
         self.activation = activation
-        self.horizon = horizon
+        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, 10,
+                                      func="NeuralODE")
+        reject_unknown(deprecated, "NeuralODE")
         self.substeps = substeps
         self.adam_steps = adam_steps
         self.lbfgs_steps = lbfgs_steps
@@ -139,34 +107,33 @@ class NeuralODE(TorchLearner):
 
     def _check_params(self):
         super()._check_params()
-        check_int(self.hidden, "hidden")
-        check_int(self.depth, "depth")
-        check_int(self.horizon, "horizon")
-        check_int(self.substeps, "substeps")
+        check_int(self.hidden, "hidden", minimum=1)
+        check_int(self.depth, "depth", minimum=1)
+        check_int(self.unroll, "unroll", minimum=1)
+        check_int(self.substeps, "substeps", minimum=1)
         check_int(self.adam_steps, "adam_steps", minimum=0)
         check_int(self.lbfgs_steps, "lbfgs_steps", minimum=0)
-        check_int(self.batch_size, "batch_size")
-        check_float(self.lr, "lr", low=0, low_open=True)
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {_ACTIVATIONS}, "
-                             f"got {self.activation!r}")
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_float(self.lr, "lr", positive=True)
+        check_choice(self.activation, "activation", ACTIVATIONS)
 
     def _min_samples(self):
-        return check_int(self.horizon, "horizon") + 1
+        return check_int(self.unroll, "unroll", minimum=1) + 1
 
     def _build_module(self, dim):
-        return _build_field(dim, int(self.hidden), int(self.depth), self.activation)
+        from .nn.node import VectorField
+
+        return VectorField(dim, int(self.hidden), int(self.depth), self.activation)
 
     def _flow(self, module, x):
-        h = 1.0 / int(self.substeps)
-        for _ in range(int(self.substeps)):
-            x = _rk4(module, x, h)
-        return x
+        from .nn.node import rk4_flow
+
+        return rk4_flow(module, x, int(self.substeps))
 
     def _train_module(self, module, data, report):
         import torch
 
-        H = int(self.horizon)
+        H = int(self.unroll)
         diffs = [torch.diff(data.data[o:o + n], dim=0)
                  for o, n in zip(data.offsets, data.lengths) if n > 1]
         with torch.no_grad():

@@ -3,8 +3,10 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 
-from ._ridge import ridge
+from .ridge import ridge
 from .base import Learner
+
+__all__ = ["NGRC"]
 
 
 class NGRC(Learner):
@@ -94,9 +96,6 @@ class NGRC(Learner):
         new = np.concatenate([state[:, 1:], y[:, None]], axis=1)
         return new, y * self.scale_ + self.mean_
 
-    def lyapunov_exponent(self, context, **kw):
-        return _flat_state(self, super().lyapunov_exponent, context, **kw)
-
     def _load_arrays(self, arrays, meta):
         super()._load_arrays(arrays, meta)
         self._combos = self._monomials(len(self.mean_) * int(self.k))
@@ -104,23 +103,3 @@ class NGRC(Learner):
     def _state_arrays(self):
         return {"w_out_": self.w_out_, "mean_": self.mean_, "scale_": self.scale_}
 
-
-def _flat_state(learner, method, context, **kw):
-    """Run a Lyapunov estimate with the (B, L, d) state flattened to (B, L*d)."""
-    shape = {}
-    init, step = learner._init_state, learner._step
-
-    def init_flat(ctx):
-        s = init(ctx)
-        shape["s"] = s.shape[1:]
-        return s.reshape(len(s), -1)
-
-    def step_flat(s):
-        new, y = step(s.reshape((len(s),) + shape["s"]))
-        return new.reshape(len(new), -1), y
-
-    learner._init_state, learner._step = init_flat, step_flat
-    try:
-        return method(context, **kw)
-    finally:
-        del learner._init_state, learner._step

@@ -3,52 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_base import TorchLearner, check_float, check_int
+from ..validation import check_choice, check_float, check_int
+from .torch_base import TorchLearner
 
 __all__ = ["PLRNN", "ALRNN"]
 
 #: the ALRNN's subregion code is packed into an int64
 MAX_CODE_BITS = 62
-
-
-def _build_plrnn(dim, M, P):
-    import torch
-    from torch import nn
-
-    class PLRNNCell(nn.Module):
-        """``z -> A z + W phi(z) + h`` with ``A`` diagonal.
-
-        ``phi`` is the identity on the first ``M - P`` units and the ReLU on the last
-        ``P``. The first ``dim`` units are the observed variables (standardised).
-        ``init`` maps the first observation to the unobserved units' starting values.
-        """
-
-        def __init__(self):
-            super().__init__()
-            self.dim, self.M, self.P = dim, M, P
-            self.A = nn.Parameter(torch.empty(M).uniform_(0.9, 1.0))
-            self.W = nn.Parameter(torch.randn(M, M) * (0.1 / M ** 0.5))
-            self.h = nn.Parameter(torch.zeros(M))
-            self.init = nn.Linear(dim, M - dim) if M > dim else None
-            if self.init is not None:
-                nn.init.normal_(self.init.weight, std=0.1)
-                nn.init.zeros_(self.init.bias)
-
-        def phi(self, z):
-            k = self.M - self.P
-            if k == 0:
-                return torch.relu(z)
-            return torch.cat([z[:, :k], torch.relu(z[:, k:])], dim=1)
-
-        def forward(self, z):
-            return self.A * z + self.phi(z) @ self.W.T + self.h
-
-        def start(self, x0):
-            if self.init is None:
-                return x0
-            return torch.cat([x0, self.init(x0)], dim=1)
-
-    return PLRNNCell()
 
 
 def _fit_pwl(learner, data, K, report, span, adam_steps, lbfgs_steps):
@@ -59,33 +20,17 @@ def _fit_pwl(learner, data, K, report, span, adam_steps, lbfgs_steps):
     through random data points; Adam then full-batch L-BFGS fit them.
     """
     import torch
-    from torch import nn
+
+    from .nn.plrnn import PiecewiseLinearIncrements
 
     dev = data.device
-    d = data.dim
     idx = data.starts(2).to(dev)
     x0 = data.data[idx]
     dx = data.data[idx + 1] - x0
     s = dx.std(dim=0).clamp_min(1e-8)
     target = dx / s
     gen = learner._generator
-
-    class PWL(nn.Module):
-        def __init__(self):
-            super().__init__()
-            u = torch.randn(K, d, generator=gen)
-            u = u / u.norm(dim=1, keepdim=True)
-            anchor = x0[torch.randint(len(x0), (K,), generator=gen).to(dev)].cpu()
-            self.U = nn.Parameter(u.to(dev))
-            self.c = nn.Parameter(-(u * anchor).sum(dim=1).to(dev))
-            self.V = nn.Parameter((torch.randn(d, K, generator=gen) / K ** 0.5).to(dev))
-            self.L = nn.Parameter(torch.zeros(d, d, device=dev))
-            self.e = nn.Parameter(torch.zeros(d, device=dev))
-
-        def forward(self, x):
-            return x @ self.L.T + torch.relu(x @ self.U.T + self.c) @ self.V.T + self.e
-
-    pwl = PWL()
+    pwl = PiecewiseLinearIncrements(x0, K, gen)
     B = 256
     n_adam, n_lbfgs = int(adam_steps), int(lbfgs_steps)
     mid = span[0] + (span[1] - span[0]) * (0.2 if n_lbfgs else 1.0)
@@ -104,109 +49,17 @@ def _fit_pwl(learner, data, K, report, span, adam_steps, lbfgs_steps):
                 pwl.c.detach().clone(), s * pwl.e)
 
 
-def _compose(L, V, U, c, e, dim, M, P, free_W):
-    """Latent-model parameters ``(A, W, h, init_w, init_b)`` that reproduce a fitted
-    piecewise-linear map exactly (differentiable in ``L, V, U, c, e``).
-
-    The ReLU units' pre-activations track ``U x + c``: their increments are ``U`` times
-    the observed increments. In the PLRNN, whose observed units are rectified too, ``dim``
-    more units track ``-x``, so that ``x = relu(x) - relu(-x)`` is available linearly.
-    Units left over get the small fixed couplings ``free_W`` and ``A = 0.5``.
-    """
-    import torch
-
-    d = dim
-    K = U.shape[0]
-    dev, dt = L.device, L.dtype
-    A = torch.ones(M, device=dev, dtype=dt)
-    W = torch.zeros(M, M, device=dev, dtype=dt)
-    h = torch.zeros(M, device=dev, dtype=dt)
-    init_w = torch.zeros(M - d, d, device=dev, dtype=dt)
-    init_b = torch.zeros(M - d, device=dev, dtype=dt)
-    r = slice(M - K, M)
-    Ld = torch.diagonal(L)
-    Loff = L - torch.diag(Ld)
-    UL = U @ L
-    A[:d] = 1.0 + Ld
-    W[:d, :d] = Loff
-    W[:d, r] = V
-    h[:d] = e
-    W[r, r] = U @ V
-    W[r, :d] = UL
-    h[r] = U @ e
-    init_w[M - K - d:] = U
-    init_b[M - K - d:] = c
-    if P == M:  # PLRNN: units d..2d track -x
-        n = slice(d, 2 * d)
-        W[:d, n] = -Loff
-        W[n, :d] = -L
-        W[n, n] = L
-        W[n, r] = -V
-        h[n] = -e
-        W[r, n] = -UL
-        init_w[:d] = -torch.eye(d, device=dev, dtype=dt)
-        free = slice(2 * d, M - K)
-    else:  # ALRNN: observed units are linear
-        free = slice(d, M - K)
-    if free.stop > free.start:
-        A[free] = 0.5
-        W[free] = free_W
-    return A, W, h, init_w, init_b
-
-
 def _n_free(dim, M, P, K):
+    """Latent units left over by the piecewise-linear initialisation."""
     return M - K - (2 * dim if P == M else dim)
 
 
-class _Composed:
-    """The latent map ``z -> A z + W phi(z) + h`` for given parameter tensors."""
-
-    def __init__(self, A, W, h, init_w, init_b, dim, M, P):
-        self.A, self.W, self.h, self.init_w, self.init_b = A, W, h, init_w, init_b
-        self.dim, self.M, self.P = dim, M, P
-
-    def __call__(self, z):
-        import torch
-
-        k = self.M - self.P
-        phi = torch.relu(z) if k == 0 else torch.cat([z[:, :k], torch.relu(z[:, k:])], 1)
-        return self.A * z + phi @ self.W.T + self.h
-
-    def start(self, x0):
-        import torch
-
-        return torch.cat([x0, x0 @ self.init_w.T + self.init_b], dim=1)
-
-
-def _structured(L, V, U, c, e, dim, M, P, free_W):
-    """An ``nn.Module`` holding ``L, V, U, c, e`` whose ``composed()`` is the latent map."""
-    from torch import nn
-
-    class Structured(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.L, self.V, self.U = nn.Parameter(L), nn.Parameter(V), nn.Parameter(U)
-            self.c, self.e = nn.Parameter(c), nn.Parameter(e)
-            self.register_buffer("free_W", free_W)
-
-        def parts(self):
-            return _compose(self.L, self.V, self.U, self.c, self.e, dim, M, P, self.free_W)
-
-        def composed(self):
-            return _Composed(*self.parts(), dim, M, P)
-
-    return Structured()
-
-
-def _write(module, parts):
-    A, W, h, init_w, init_b = parts
-    with __import__("torch").no_grad():
-        module.A.copy_(A)
-        module.W.copy_(W)
-        module.h.copy_(h)
-        if module.init is not None:
-            module.init.weight.copy_(init_w)
-            module.init.bias.copy_(init_b)
+def _check_unit(value, name):
+    """A float in [0, 1] (a forcing strength)."""
+    v = check_float(value, name)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
 
 
 class PLRNN(TorchLearner):
@@ -345,18 +198,17 @@ class PLRNN(TorchLearner):
 
     def _check_params(self):
         super()._check_params()
-        check_int(self.latent_dim, "latent_dim")
+        check_int(self.latent_dim, "latent_dim", minimum=1)
         check_int(self.seq_len, "seq_len", minimum=2)
-        check_int(self.warmup, "warmup")
-        check_int(self.batch_size, "batch_size")
+        check_int(self.warmup, "warmup", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.init_steps, "init_steps", minimum=0)
         check_int(self.gtf_steps, "gtf_steps", minimum=0)
-        check_float(self.lr, "lr", low=0, low_open=True)
-        check_float(self.alpha, "alpha", 0.0, 1.0)
+        check_float(self.lr, "lr", positive=True)
+        _check_unit(self.alpha, "alpha")
         if self.alpha_end is not None:
-            check_float(self.alpha_end, "alpha_end", 0.0, 1.0)
-        if self.init not in ("pwl", "random"):
-            raise ValueError(f"init must be 'pwl' or 'random', got {self.init!r}")
+            _check_unit(self.alpha_end, "alpha_end")
+        check_choice(self.init, "init", ("pwl", "random"))
         self._epochs()
 
     def _min_samples(self):
@@ -367,11 +219,13 @@ class PLRNN(TorchLearner):
         return int(self.warmup)
 
     def _build_module(self, dim):
+        from .nn.plrnn import PLRNNCell
+
         M = int(self.latent_dim)
         if M < dim:
             raise ValueError(f"latent_dim ({M}) must be at least the data dimension ({dim}): "
                              "the first dim latent units are the observed variables")
-        return _build_plrnn(dim, M, self._n_relu(M))
+        return PLRNNCell(dim, M, self._n_relu(M))
 
     # ------------------------------------------------------------------ training
     def _alpha_at(self, frac):
@@ -400,6 +254,8 @@ class PLRNN(TorchLearner):
     def _train_module(self, module, data, report):
         import torch
 
+        from .nn.plrnn import StructuredPLRNN, write_parameters
+
         T = int(self.seq_len)
         d = data.dim
         epochs = self._epochs()
@@ -418,7 +274,7 @@ class PLRNN(TorchLearner):
                                      n_init)
             M, P = module.M, module.P
             free_W = 1e-3 * torch.randn(_n_free(d, M, P, K), M, generator=self._generator)
-            trained = _structured(L, V, U, c, e, d, M, P, free_W.to(data.device))
+            trained = StructuredPLRNN(L, V, U, c, e, d, M, P, free_W.to(data.device))
             cell = trained.composed
         else:
             trained = module
@@ -446,7 +302,7 @@ class PLRNN(TorchLearner):
                                         gtf, report, span=(cuts[2], 1.0))
         if trained is not module:
             with torch.no_grad():
-                _write(module, trained.parts())
+                write_parameters(module, trained.parts())
         return history
 
     # ------------------------------------------------------------------ closed loop
@@ -596,14 +452,14 @@ batch_size, lr, seed, device
         return P if int(self.latent_dim) >= dim + P else 0
 
     def _n_relu(self, M):
-        P = check_int(self.n_relu, "n_relu")
+        P = check_int(self.n_relu, "n_relu", minimum=1)
         if P > M:
             raise ValueError(f"n_relu ({P}) must be at most latent_dim ({M})")
         return P
 
     def _check_params(self):
         super()._check_params()
-        P = check_int(self.n_relu, "n_relu")
+        P = check_int(self.n_relu, "n_relu", minimum=1)
         if P > int(self.latent_dim):
             raise ValueError(f"n_relu ({P}) must be at most latent_dim ({self.latent_dim})")
 

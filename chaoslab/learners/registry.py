@@ -1,5 +1,8 @@
 """Names of chaoslab's learners and the classes behind them (imported on first use)."""
+import warnings
 from importlib import import_module
+
+__all__ = ["LEARNERS", "names", "learner_class", "make", "describe"]
 
 #: name -> (module, class, one-line description)
 LEARNERS = {
@@ -39,13 +42,27 @@ def learner_class(name):
 
 
 def make(name, **hyper):
-    """A new, unfitted learner ``name`` with hyperparameters ``hyper``."""
+    """A new, unfitted learner ``name`` with hyperparameters ``hyper``.
+
+    A deprecated hyperparameter name is accepted for one release; its
+    ``DeprecationWarning`` points at the caller of ``make``.
+    """
     cls = learner_class(name)
+    caught = []
     try:
-        return cls(**hyper)
+        if any(old in hyper for old in cls._renamed_params):
+            # catch_warnings touches process-wide state: only for deprecated calls
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DeprecationWarning)
+                obj = cls(**hyper)
+        else:
+            obj = cls(**hyper)
     except TypeError as exc:
         raise ValueError(f"bad hyperparameters for {name!r}: {exc}. "
                          f"Accepted: {cls._param_names()}") from None
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return obj
 
 
 def _key(name):

@@ -1,7 +1,7 @@
 """Echo state network (reservoir computer)."""
 import numpy as np
 
-from ._ridge import ridge
+from .ridge import ridge
 from .base import Learner
 
 
@@ -15,15 +15,16 @@ class ESN(Learner):
     reservoir's odd symmetry, which an odd readout cannot undo: by default (``"even"``) the
     even-numbered units enter squared (Pathak, Hunt, Girvan, Lu & Ott, PRL 120, 024102,
     2018), so there are as many readout features as units; ``squares=True`` appends the
-    squares of all units instead (twice the features: about 5% longer forecasts on the
-    benchmark flows, for a 1.6 times slower fit). Only the readout is trained (Jaeger 2001;
-    Lukoševičius 2012 for practical choices), by ridge regression; forecasting feeds
-    outputs back as inputs.
+    squares of all units instead (twice the features: slightly longer forecasts on the
+    benchmark flows, for a slower fit; the ``esn_squares_all`` rows of the README's
+    benchmark section and ``benchmarks/results/learners.json``). Only the readout is
+    trained (Jaeger 2001; Lukoševičius 2012 for practical choices), by ridge regression;
+    forecasting feeds outputs back as inputs.
 
     The default input scaling (0.5, on standardised inputs) drives the tanh units into
     their nonlinear range; at 0.2 the reservoir is nearly polynomial and forecasts of the
-    sine-driven Thomas flow fail within a Lyapunov time (0.5 against 5.2 Lyapunov times),
-    while the polynomial flows gain or lose little.
+    sine-driven Thomas flow fail within a Lyapunov time, while the polynomial flows gain
+    or lose little (the Thomas figures are in the README's benchmark section).
 
     Parameters
     ----------

@@ -1,7 +1,10 @@
 """SINDy: sparse regression of the vector field (pysindy), rolled out by chaoslab."""
 import numpy as np
 
+from ..validation import check_int, reject_unknown, renamed_keyword
 from .base import Learner
+
+__all__ = ["SINDy"]
 
 
 class SINDy(Learner):
@@ -34,8 +37,10 @@ class SINDy(Learner):
         Accuracy order of the finite differences (2 or 4 are sensible).
     substeps : int
         RK4 steps per sample in forecasts. At one step per sample the integration error
-        of the learned model shortens forecasts (Halvorsen 11.4 against 14.7 Lyapunov
-        times, Thomas 7.8 against 10.5); four steps give the converged rollout, as ten do.
+        of the learned model shortens forecasts noticeably on the benchmark flows (the
+        default's figures are in the README's benchmark section and
+        ``benchmarks/results/learners.json``); four steps give the converged rollout, as
+        ten do.
     variables : list of str, optional
         Names of the variables in ``equations()``; ``x0, x1, ...`` by default.
     """
@@ -159,14 +164,45 @@ class SINDy(Learner):
                      substeps=int(self.substeps), on_diverge="ignore")
         return x[:, 1:]
 
-    def lyapunov_exponent(self, context=None, **kw):
-        """Largest Lyapunov exponent of the learned vector field (Benettin with its exact
-        Jacobian, :func:`chaoslab.lyapunov_spectrum`), started from the last context row."""
+    #: ``transient`` of :meth:`lyapunov_exponent` was always a time here
+    _transient_was_samples = False
+
+    def lyapunov_exponent(self, context, *, T=None, transient=None, renorm=10, eps=1e-7,
+                          **deprecated):
+        """Largest Lyapunov exponent of the learned vector field, per unit time.
+
+        Benettin's method on the model's exact Jacobian (:func:`chaoslab.lyapunov_spectrum`,
+        RK4 at the training ``dt``), started from the last row of ``context`` (its first
+        trajectory if a batch). The signature is that of
+        :meth:`chaoslab.learners.Learner.lyapunov_exponent`.
+
+        Parameters
+        ----------
+        context : array (n_ctx, dim) or (batch, n_ctx, dim)
+        T, transient : float, optional
+            Span of the estimate and the transient discarded first, in the system's time
+            units; by default those of :func:`chaoslab.lyapunov_spectrum` (the exact
+            Jacobian is cheap, so they are longer than other learners' defaults).
+        renorm : int
+            Steps between re-orthonormalisations.
+        eps : float
+            Unused: the tangent dynamics need no finite perturbation (kept for the shared
+            signature).
+        """
         from ..analysis import lyapunov_spectrum
 
         self._check_fitted()
-        x0 = None if context is None else np.asarray(context, dtype=float)[-1]
-        return float(lyapunov_spectrum(self.system_, x0=x0, dt=self.dt_, **kw)[0])
+        func = "SINDy.lyapunov_exponent"
+        old_style = "n_steps" in deprecated
+        T = renamed_keyword(deprecated, "n_steps", "T", T, None, func=func,
+                            convert=lambda n: check_int(n, "n_steps", minimum=1) * self.dt_)
+        reject_unknown(deprecated, func)
+        T, transient = self._lyapunov_spans(T, transient, old_style, func, default=False)
+        renorm = check_int(renorm, "renorm", minimum=1)
+        ctx, _ = self._check_context(context)
+        # the whole spectrum, as before: its first exponent equals a k=1 run only in law
+        return float(lyapunov_spectrum(self.system_, T=T, transient=transient,
+                                       x0=ctx[0, -1], dt=self.dt_, renorm=renorm)[0])
 
     def _state_arrays(self):
         return {"coef_": self.coef_, "powers_": self.powers_, "trig_": self.trig_}

@@ -16,7 +16,9 @@ every neural forecaster needs:
   :func:`precision_divergence` uses to show how round-off alone separates two forecasts
   of a chaotic system.
 
-torch is imported inside functions only, so ``import chaoslab.learners`` stays light.
+torch is imported inside functions only, so ``import chaoslab.learners`` stays light; the
+``torch.nn.Module`` classes live in :mod:`chaoslab.learners.nn`, whose modules import
+torch at their top and are imported by the learners only when they build a module.
 
 Subclasses implement
 
@@ -37,13 +39,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import numbers
 
 import numpy as np
 
+from ..validation import check_int
 from .base import Learner
 
-__all__ = ["TorchLearner", "precision_divergence", "DTYPES"]
+__all__ = ["TorchLearner", "Windows", "precision_divergence", "resolve_device",
+           "resolve_dtype", "DTYPES"]
 
 #: precisions accepted by ``forecast(..., dtype=)``
 DTYPES = ("float64", "float32", "bfloat16")
@@ -84,38 +87,6 @@ def resolve_dtype(dtype):
     elif isinstance(dtype, str) and dtype.lower() in table:
         return table[dtype.lower()]
     raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-
-
-# ---------------------------------------------------------------------------- checks
-def check_int(value, name, minimum=1, maximum=None):
-    """``value`` as an int within bounds, or a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
-    return value
-
-
-def check_float(value, name, low=None, high=None, low_open=False):
-    """``value`` as a finite float within ``[low, high]`` (``(low, high]`` if ``low_open``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (v < low or (low_open and v == low)):
-        rel = ">" if low_open else ">="
-        raise ValueError(f"{name} must be {rel} {low}, got {value!r}")
-    if high is not None and v > high:
-        raise ValueError(f"{name} must be <= {high}, got {value!r}")
-    return v
 
 
 # ---------------------------------------------------------------------------- data
@@ -275,7 +246,7 @@ class TorchLearner(Learner):
         ----------
         loss_fn : callable(progress) -> scalar tensor
             Draws a batch and returns its loss; ``progress`` in [0, 1) lets it anneal
-            (teacher forcing, rollout horizon, ...).
+            (teacher forcing, rollout length, ...).
         epochs, batches_per_epoch : int
         report : the ``report(fraction, message)`` callable of ``_fit``; called after every
             batch (it raises :class:`~chaoslab.learners.FitCancelled` when cancelled).

@@ -93,15 +93,3 @@ def learned_lyapunov_exponent(learner, context, **kw):
     """Largest Lyapunov exponent of a fitted learner's closed-loop dynamics, per unit time
     (see :meth:`chaoslab.learners.Learner.lyapunov_exponent`)."""
     return float(learner.lyapunov_exponent(context, **kw))
-
-
-def correlation_dimension_error(x_true, x_gen, **kw):
-    """``|D2(x_gen) - D2(x_true)|``: difference of Grassberger-Procaccia correlation
-    dimensions (:func:`chaoslab.correlation_dimension`); ``inf`` if ``x_gen`` blew up."""
-    from ..analysis import correlation_dimension
-
-    xg = _traj(x_gen, "x_gen")
-    if not np.all(np.isfinite(xg)):
-        return math.inf
-    return abs(float(correlation_dimension(xg, **kw)) -
-               float(correlation_dimension(_traj(x_true, "x_true"), **kw)))

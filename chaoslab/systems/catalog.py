@@ -1,6 +1,7 @@
 """The catalog: systems stored as data in ``data/catalog.toml``, built on first use."""
 from __future__ import annotations
 
+import copy
 import difflib
 import tomllib
 from dataclasses import replace
@@ -9,9 +10,11 @@ from importlib import resources
 
 import numpy as np
 
+from .invariants import load_reference
 from .system import Size, System, make_system
 
-__all__ = ["names", "get", "define", "entries", "search", "UnknownSystemError"]
+__all__ = ["names", "get", "as_system", "define", "entries", "search", "raw_entries",
+           "UnknownSystemError"]
 
 
 class UnknownSystemError(KeyError):
@@ -40,12 +43,19 @@ def _raw() -> dict:
     return out
 
 
+def raw_entries() -> dict:
+    """Every catalog entry as written in the ``data/*.toml`` files, ``{name: entry}``.
+
+    A fresh copy (changing it changes nothing in the catalog); for tools that compare
+    the data with other sources. :func:`get` gives the built systems.
+    """
+    return copy.deepcopy(_raw())
+
+
 @lru_cache(maxsize=1)
 def _recorded() -> dict:
-    """Invariants computed by ``python -m chaoslab.systems.reference``."""
-    from .reference import load
-
-    return load()
+    """Invariants computed by ``python -m chaoslab.tools.reference``."""
+    return load_reference()
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +69,13 @@ def _aliases() -> dict:
 
 def _sized_variables(base: str, n: int) -> tuple:
     return tuple(f"{base}{i + 1}" for i in range(n))
+
+
+#: The keys of a catalog entry that become fields of the System; every other key of the
+#: entry (citation, description, notes, dysts_names, aliases, ...) goes to ``System.meta``.
+_ENTRY_FIELDS = frozenset({"variables", "equations", "params", "x0", "dt", "kind", "period",
+                           "reference", "domain", "size", "template", "aux", "transport",
+                           "delayed", "tau", "lyapunov_T"})
 
 
 def _build(name: str, entry: dict) -> System:
@@ -75,18 +92,15 @@ def _build(name: str, entry: dict) -> System:
         template = (tpl["variable"], tpl["equation"])
         variables = _sized_variables(template[0], size.value)
         equations = (template[1],)
+    meta = {k: v for k, v in entry.items() if k not in _ENTRY_FIELDS}
     sys_ = make_system(
         name, variables, equations, params, x0, entry.get("dt"), kind=entry.get("kind", "flow"),
-        period=entry.get("period"), citation=entry.get("citation", ""),
-        description=entry.get("description", ""),
+        period=entry.get("period"),
         reference={**_recorded().get(name, {}), **entry.get("reference", {})},
         domain=tuple(tuple(b) for b in entry["domain"]) if "domain" in entry else None,
-        size=size, template=template, notes=entry.get("notes", ""),
-        unbounded=entry.get("unbounded", False), aux=entry.get("aux"),
-        transport=entry.get("transport", False), dysts_names=entry.get("dysts_names"),
-        dysts_phase=entry.get("dysts_phase", ""), delayed=entry.get("delayed"),
-        dysts_arrays=entry.get("dysts_arrays"), lyapunov_T=entry.get("lyapunov_T"),
-        tau=entry.get("tau", ""))
+        size=size, template=template, aux=entry.get("aux"),
+        transport=entry.get("transport", False), delayed=entry.get("delayed"),
+        lyapunov_T=entry.get("lyapunov_T"), tau=entry.get("tau", ""), **meta)
     if size is not None and x0 is None:
         sys_ = replace(sys_, x0=_sized_x0(sys_, size.value))
     return sys_
@@ -144,6 +158,26 @@ def get(name, **params) -> System:
     return sys_.with_params(**params) if params else sys_
 
 
+def as_system(system, name: str = "system") -> System:
+    """``system`` as a :class:`System`: a System is returned as it is, a catalog name
+    (dysts names; case-insensitive) is looked up. Every public function that takes "a
+    System or a name" starts with this call.
+
+    Raises
+    ------
+    UnknownSystemError
+        For a name that is not in the catalog (with the closest names).
+    TypeError
+        For anything else, naming the argument ``name`` and the type given.
+    """
+    if isinstance(system, System):
+        return system
+    if isinstance(system, str):
+        return _get_default(_resolve(system))
+    raise TypeError(f"{name} must be a System or a catalog name, got "
+                    f"{type(system).__name__} {system!r:.60}")
+
+
 def names(kind: str | None = None, dim: int | None = None, transport: bool | None = None) -> list:
     """Catalog names, optionally only flows or maps, of one dimension, or transport flows."""
     if kind is not None and kind not in ("flow", "map"):
@@ -198,10 +232,17 @@ def define(name, variables, equations, params=None, x0=None, dt=None, *, kind="f
     dt : float
         Default time step (flows).
     kind : {"flow", "map"}
+    **meta
+        Further fields of :func:`~chaoslab.systems.system.make_system` (``period``,
+        ``domain``, ``aux``, ``delayed``, ``tau``, ...) and metadata keywords
+        (``citation="..."``, ``notes="..."``, any other), which land in ``System.meta``.
 
     Raises
     ------
     EquationError
         Naming the equation, the column and what is not allowed.
+    TypeError
+        For a keyword that is a near miss of a field (``perod=``) or names a derived
+        attribute (``values=``).
     """
     return make_system(name, variables, equations, params, x0, dt, kind=kind, **meta)

@@ -7,8 +7,10 @@ the torch function, the exact Jacobian, the LaTeX) is derived from the equation 
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 
 import numpy as np
@@ -17,9 +19,49 @@ import sympy as sp
 from .expressions import EquationError, check_identifier, parse_constant, parse_expression
 from .tape import build_tape, evaluate
 
-__all__ = ["Param", "Size", "System", "make_system"]
+__all__ = ["Param", "Size", "System", "Metadata", "make_system"]
 
 KINDS = ("flow", "map")
+
+
+def _freeze(value):
+    """``value`` with every dict made a :class:`Metadata` and every list a tuple."""
+    if isinstance(value, Metadata):
+        return value
+    if isinstance(value, Mapping):
+        return Metadata(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class Metadata(Mapping):
+    """A read-only mapping: a system's metadata (citation, notes, dysts names, ...).
+
+    Nested dicts are read-only too and lists become tuples. Unlike
+    :class:`types.MappingProxyType` it pickles, so a :class:`System` can be sent to
+    another process.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data=()):
+        self._data = {k: _freeze(v) for k, v in dict(data).items()}
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"Metadata({self._data!r})"
+
+    def __reduce__(self):
+        return (Metadata, (self._data,))
 
 
 @dataclass(frozen=True)
@@ -99,6 +141,24 @@ class System:
         Default time step (1 for maps).
     period : float
         Characteristic time (e.g. the dominant oscillation period).
+    reference : dict
+        Reference invariants (largest Lyapunov exponent, spectrum, ...) and how they
+        were computed.
+    meta : Metadata
+        Read-only metadata that no computation reads: ``citation``, ``description``,
+        ``notes``, ``unbounded`` (the default run is expected to diverge; ``notes`` says
+        why), ``dysts_names`` (our parameter name -> dysts'), ``dysts_phase``,
+        ``dysts_arrays``, ``aliases``, and whatever else a catalog entry or
+        :func:`~chaoslab.systems.define` gives. ``citation``, ``description`` and
+        ``notes`` are also attributes.
+
+    Notes
+    -----
+    The fields are what the numerics and the app's behaviour depend on; ``lyapunov_T``
+    is among them because it sets the default integration time of
+    :func:`chaoslab.lyapunov_spectrum`, and ``transport`` because the FTLE tools choose
+    their domain by it. ``unbounded`` only tells the catalog tests (and readers) that the
+    default run leaves every bounded set, so it is metadata.
     """
 
     name: str
@@ -110,22 +170,16 @@ class System:
     x0: np.ndarray
     dt: float
     period: float = 1.0
-    citation: str = ""
-    description: str = ""
     reference: dict = field(default_factory=dict)
     domain: tuple | None = None
     size: Size | None = None
     template: tuple | None = None  # (indexed variable name, equation template) for sized
-    notes: str = ""
-    unbounded: bool = False
     aux: tuple = ()        # ((name, text), ...): named intermediate expressions
     transport: bool = False  # a 2-D transport flow (FTLE work); ``domain`` gives its box
-    dysts_names: dict = field(default_factory=dict)  # our parameter name -> dysts' name
-    dysts_phase: str = ""  # for flows dysts writes with a phase variable: its value, e.g. "omega*t"
-    dysts_arrays: dict = field(default_factory=dict)  # dysts array parameter -> nested lists of ours
     delayed: tuple = ()    # delay systems: ((symbol, variable), ...), symbol = variable(t - tau)
     tau: str = ""          # delay systems: the parameter holding the delay time
     lyapunov_T: float | None = None  # a shorter default run for Lyapunov exponents (see notes)
+    meta: Metadata = field(default_factory=Metadata)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -139,6 +193,21 @@ class System:
     @property
     def param_vector(self) -> np.ndarray:
         return np.array([self.values[p] for p in self.params], dtype=float)
+
+    @property
+    def citation(self) -> str:
+        """The paper that introduced the system (``meta["citation"]``)."""
+        return self.meta.get("citation", "")
+
+    @property
+    def description(self) -> str:
+        """One or two sentences on the system (``meta["description"]``)."""
+        return self.meta.get("description", "")
+
+    @property
+    def notes(self) -> str:
+        """Caveats: parameters, regimes, differences from dysts (``meta["notes"]``)."""
+        return self.meta.get("notes", "")
 
     @property
     def is_map(self) -> bool:
@@ -338,17 +407,56 @@ def _clean_derivative(e):
     return e
 
 
+#: The keywords of :func:`make_system` after the positional ones: everything else is metadata.
+CORE_KEYWORDS = ("kind", "period", "reference", "domain", "size", "template", "aux",
+                 "transport", "delayed", "tau", "lyapunov_T")
+#: Metadata that must be text (they are shown as text by the app, the CLI and the docs).
+TEXT_METADATA = ("citation", "description", "notes")
+
+
+def _check_metadata(label: str, meta: dict) -> Metadata:
+    """``meta`` as :class:`Metadata`, refusing keywords that mean something else.
+
+    A metadata keyword may be any identifier, except the name of an attribute of
+    :class:`System` (``values``, ``dim``, ...) or a near miss of a core keyword (``perod``,
+    ``x_0``): those are mistakes, not metadata.
+    """
+    core = ("name", "variables", "equations", "params", "x0", "dt") + CORE_KEYWORDS
+    taken = ({f.name for f in fields(System)}
+             | {a for a in dir(System) if not a.startswith("_")}) - set(TEXT_METADATA)
+    for key, value in meta.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise TypeError(f"{label}: metadata keyword {key!r} is not an identifier")
+        if key in taken:
+            raise TypeError(f"{label}: {key!r} is an attribute of a System, not a keyword "
+                            "of its definition (nor a metadata name)")
+        close = difflib.get_close_matches(key, core + tuple(TEXT_METADATA), n=1, cutoff=0.8)
+        if close and close[0] != key:
+            raise TypeError(f"{label}: unknown keyword {key!r}; did you mean {close[0]!r}? "
+                            f"(keywords: {', '.join(core)}; any other is metadata, but not "
+                            "one this close to a keyword)")
+        if key in TEXT_METADATA and not isinstance(value, str):
+            raise TypeError(f"{label}: {key} must be text, got {type(value).__name__}")
+    return Metadata(meta)
+
+
 def make_system(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
-                period=None, citation="", description="", reference=None, domain=None,
-                size=None, template=None, notes="", unbounded=False, aux=None,
-                transport=False, dysts_names=None, dysts_phase="", delayed=None,
-                tau="", dysts_arrays=None, lyapunov_T=None) -> System:
-    """Validate user or catalog data and build a :class:`System`."""
+                period=None, reference=None, domain=None, size=None, template=None,
+                aux=None, transport=False, delayed=None, tau="", lyapunov_T=None,
+                **meta) -> System:
+    """Validate user or catalog data and build a :class:`System`.
+
+    The keywords named in the signature are what the numerics use; every other keyword
+    (``citation``, ``description``, ``notes``, ``dysts_names``, ...) is stored, read-only,
+    in :attr:`System.meta`. A keyword that is a near miss of a named one (``perod=``) is
+    a TypeError naming it.
+    """
     if not isinstance(name, str) or not name.strip():
         raise EquationError("a system needs a non-empty name")
     label = name
     if kind not in KINDS:
         raise EquationError(f"{label}: kind must be one of {KINDS}, got {kind!r}")
+    meta = _check_metadata(label, meta)
     variables = tuple(variables)
     if not variables:
         raise EquationError(f"{label}: a system needs at least one variable")
@@ -397,14 +505,12 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
     period = parse_constant(1.0 if period is None else period, label=f"{label}: period")
     sys_ = System(name=name, kind=kind, variables=variables, equations=equations,
                   params=params, values={k: p.default for k, p in params.items()}, x0=x0,
-                  dt=dt, period=period, citation=citation, description=description,
-                  reference=dict(reference or {}), domain=domain, size=size,
-                  template=template, notes=notes, unbounded=unbounded, aux=aux,
-                  transport=bool(transport), dysts_names=dict(dysts_names or {}),
-                  dysts_phase=dysts_phase, delayed=delayed, tau=tau,
-                  dysts_arrays=dict(dysts_arrays or {}),
+                  dt=dt, period=period, reference=dict(reference or {}), domain=domain,
+                  size=size, template=template, aux=aux, transport=bool(transport),
+                  delayed=delayed, tau=tau,
                   lyapunov_T=None if lyapunov_T is None else parse_constant(
-                      lyapunov_T, label=f"{label}: lyapunov_T"))
+                      lyapunov_T, label=f"{label}: lyapunov_T"),
+                  meta=meta)
     sys_.exprs  # parse now: errors surface at definition time, not at first use
     return sys_
 

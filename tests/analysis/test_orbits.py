@@ -59,7 +59,7 @@ def test_correlation_dimension_published_values():
     # Grassberger and Procaccia (1983): 1.21 +- 0.01
     assert cl.correlation_dimension(henon, fit=(0.005, 0.1), max_points=6000) == \
         pytest.approx(1.21, abs=0.03)
-    lorenz = cl.simulate("Lorenz", 200_000, transient=1_000)[::20]
+    lorenz = cl.simulate("Lorenz", 200_000, transient=10.0)[::20]
     # Grassberger and Procaccia (1983): 2.05 +- 0.01
     assert cl.correlation_dimension(lorenz, fit=(0.01, 0.1)) == pytest.approx(2.05, abs=0.05)
 

@@ -1,34 +1,12 @@
-"""Typing a system: the form's text goes through the safe parser; errors stay inline."""
+"""Typing a system: the form's text goes through the safe parser; errors stay inline.
+
+The parser of the form's text, ``chaoslab.systems.parse_definition``, is tested in
+tests/systems/test_definition.py.
+"""
 import numpy as np
-import pytest
 
-from chaoslab.app.editor import SystemEditor, parse_definition
+from chaoslab.app.editor import SystemEditor
 from chaoslab.app.state import LabState
-from chaoslab.systems import EquationError
-
-
-def test_parse_definition_reads_flows_and_maps():
-    d = parse_definition("Mine", "flow", "dx/dt = a*y\ny' = -x  # a comment\n\nz = -z",
-                         "a = 2 [0, 5]; b = 8/3", "1, 0 0", "0.02")
-    assert d["variables"] == ["x", "y", "z"] and d["equations"] == ["a*y", "-x", "-z"]
-    assert d["params"] == {"a": ["2", "0", "5"], "b": "8/3"}
-    assert d["x0"] == ["1", "0", "0"] and d["dt"] == "0.02"
-    m = parse_definition("M", "map", "x_{n+1} = r*x*(1 - x)", "r = 3.9")
-    assert m["variables"] == ["x"] and "dt" not in m
-
-
-@pytest.mark.parametrize("kind, eqs, params, x0, match", [
-    ("flow", "x_{n+1} = x", "", "", "map update"),
-    ("map", "dx/dt = x", "", "", "derivative"),
-    ("flow", "dx/dt x", "", "", "has no '='"),
-    ("flow", "", "", "", "at least one equation"),
-    ("flow", "dx/dt = x", "a: 1", "", "parameter line 1"),
-    ("flow", "dx/dt = x", "", "1, 2", "x0 needs 1 values"),
-    ("flow", "2x = x", "", "", "left side"),
-])
-def test_parse_definition_names_the_problem(kind, eqs, params, x0, match):
-    with pytest.raises(EquationError, match=match):
-        parse_definition("S", kind, eqs, params, x0)
 
 
 def test_editor_defines_runs_and_shows_errors_inline():

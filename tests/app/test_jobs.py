@@ -65,3 +65,31 @@ def test_check_raises_once_replaced():
     with pytest.raises(Cancelled):
         first.check()
     jobs.wait(10)
+
+
+def test_one_cancelled_and_one_throttle_for_the_whole_package():
+    """A job's Cancelled is chaoslab.progress.Cancelled: a computation stopped through its
+    own ``cancel=`` ends the job as a cancel, not an error. Progress goes through a
+    chaoslab.progress.Reporter: a burst of reports reaches the UI once, the final one
+    always."""
+    from chaoslab.progress import Cancelled as Base, Reporter
+
+    assert issubclass(Cancelled, Base)
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    errors, cancelled, progress = [], [], []
+
+    def work(job):
+        assert isinstance(job.reporter, Reporter)
+        for k in range(50):
+            job.progress(k / 100, "burst")
+        job.progress(1.0, "done")
+        job.cancel()
+        Reporter(None, cancel=lambda: job.cancelled).check()   # as a learner's fit would
+
+    jobs.submit("x", work, lambda r: None, on_error=errors.append,
+                on_cancel=lambda: cancelled.append(True),
+                on_progress=lambda f, t: progress.append((f, t)))
+    jobs.wait(10)
+    assert not errors and cancelled == [True]
+    assert progress[0] == (0.0, "burst") and progress[-1] == (1.0, "done")
+    assert len(progress) < 10

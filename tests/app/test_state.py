@@ -69,3 +69,18 @@ def test_sized_system_changes_dimension():
     st = LabState(system_name="Lorenz96", n_steps=300)
     st.values = {**st.values, "N": 6}
     assert st.path_x.shape == (300, 6)
+
+
+def test_default_values_and_the_recorded_exponent():
+    """The recorded lambda_1 shows only at the default parameters (and size)."""
+    st = LabState(system_name="Lorenz96", n_steps=200)
+    s = cl.systems.get("Lorenz96")
+    assert LabState.default_values(s) == {**s.values, "N": s.size.value}
+    assert st.values == LabState.default_values(st.system)
+    assert st.lyapunov_exponent == s.reference["max_lyapunov"]
+    st.configure(values={"N": 12})
+    assert st.lyapunov_exponent is None and st.reference("max_lyapunov") is None
+    st.configure(values={"N": s.size.value})
+    assert st.lyapunov_exponent == s.reference["max_lyapunov"]
+    st.configure(values={"f": 9.0})
+    assert st.lyapunov_exponent is None

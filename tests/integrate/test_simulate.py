@@ -133,9 +133,20 @@ def test_batch_over_parameter_sets():
 def test_transient_is_discarded():
     s = cl.systems.get("Rossler")
     full = cl.simulate(s, 150)
-    tail = cl.simulate(s, 50, transient=100, full_output=True)
+    tail = cl.simulate(s, 50, transient=100 * s.dt, full_output=True)   # a span of time
     np.testing.assert_allclose(tail.x, full[100:], rtol=1e-12)
     np.testing.assert_allclose(tail.t, np.arange(100, 150) * s.dt)
+    # at another sampling step the same span discards the same time
+    coarse = cl.simulate(s, 25, dt=2 * s.dt, transient=100 * s.dt, substeps=2)
+    np.testing.assert_allclose(coarse, full[100::2], rtol=1e-9, atol=1e-12)
+    # a map's transient counts iterations
+    h = cl.simulate("Henon", 30)
+    np.testing.assert_array_equal(cl.simulate("Henon", 10, transient=20), h[20:])
+
+
+def test_an_integer_transient_of_a_flow_warns_of_the_new_unit():
+    with pytest.warns(FutureWarning, match="transient=100 is read as 100 time units"):
+        cl.simulate("Lorenz", 2, transient=100)
 
 
 def test_substeps_refine_the_step():

@@ -37,7 +37,7 @@ def test_sindy_fourier_recovers_thomas():
     learned model's exponent is Thomas's (0.49); a degree-3 polynomial library cannot
     represent b sin y over |y| <= 4.2 and keeps many terms."""
     s = cl.systems.get("Thomas")
-    X = cl.simulate(s, 12_000, dt=0.02, transient=2000)
+    X = cl.simulate(s, 12_000, dt=0.02, transient=40.0)
     m = cl.learners.make("sindy", degree=1, frequencies=1, variables=["x", "y", "z"])
     m.fit(X[:10_000], 0.02)
     assert m.equations() == ["dx/dt = -1.85 x +10 sin(y)", "dy/dt = -1.85 y +10 sin(z)",
@@ -52,7 +52,7 @@ def test_sindy_fourier_recovers_thomas():
 
 def test_sindy_fourier_save_load(tmp_path):
     s = cl.systems.get("Thomas")
-    X = cl.simulate(s, 3000, dt=0.02, transient=500)
+    X = cl.simulate(s, 3000, dt=0.02, transient=10.0)
     m = cl.learners.make("sindy", degree=1, frequencies=2).fit(X[:2500], 0.02)
     assert m.trig_.shape == (12, 3)
     m.save(tmp_path / "m.npz")
@@ -122,13 +122,17 @@ def test_persistence_and_linear_ar_fail_fast(lorenz_data, median_vpt):
     train, test = lorenz_data
     for name in ("persistence", "linear_ar"):
         m = cl.learners.make(name).fit(train, 0.01)
-        assert median_vpt(m, test, horizon=300, scale=train.std(axis=0)) < 0.5
+        assert median_vpt(m, test, n_steps=300, scale=train.std(axis=0)) < 0.5
 
 
 def test_ngrc_learned_exponent(lorenz_data):
     m = cl.learners.make("ngrc").fit(lorenz_data[0], 0.01)
-    lam = m.lyapunov_exponent(lorenz_data[1][:200], n_steps=20_000)
+    lam = m.lyapunov_exponent(lorenz_data[1][:200], T=200.0)
     assert lam == pytest.approx(LORENZ_LAMBDA, rel=0.1)
+    # the deprecated spelling of one release: 20,000 samples of dt = 0.01
+    with pytest.warns(DeprecationWarning, match="'n_steps' is deprecated"):
+        old = m.lyapunov_exponent(lorenz_data[1][:200], n_steps=20_000)
+    assert old == lam
 
 
 def test_ngrc_linear_features():

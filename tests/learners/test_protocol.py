@@ -1,21 +1,23 @@
-"""The protocol every learner follows (one suite over the whole registry)."""
-import threading
-
+"""The protocol every learner follows: the shared checks of
+:mod:`chaoslab.learners.testing` over the whole registry, and proof that they catch broken
+learners."""
 import numpy as np
 import pytest
 
 import chaoslab as cl
-from chaoslab.learners import FitCancelled, LearnerFileError, NotFittedError
+from chaoslab.learners import LearnerFileError
+from chaoslab.learners.baselines import Persistence
+from chaoslab.learners.testing import CHECKS, check_learner, learner_checks
 
 # small settings so that every learner trains in a second or two
 FAST = {
     "esn": dict(size=60, washout=20),
     "edmd": dict(degree=2),
 }
-TORCH_FAST = {}   # torch learners: filled below from their own quick settings
 
 
 def fast(name):
+    """A new ``name`` learner with settings that train in a second or two."""
     cls = cl.learners.learner_class(name)
     hyper = dict(FAST.get(name, {}))
     quick = getattr(cls, "quick_params", None)
@@ -24,25 +26,27 @@ def fast(name):
     return cl.learners.make(name, **hyper)
 
 
-@pytest.fixture(scope="module")
-def data():
-    s = cl.systems.get("Lorenz")
-    X = cl.simulate(s, 2600, dt=0.01, transient=1000)
-    return X[:2000], X[2000:]
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = fast(name).fit(data[0], 0.01)
-        return cache[name]
-    return get
-
-
 NAMES = cl.learners.names()
+CHECK_NAMES = [c.__name__ for c in CHECKS]
+_checks = {}
+
+
+def checks_of(name):
+    """The bound checks of learner ``name`` (one shared fitted learner per name)."""
+    if name not in _checks:
+        _checks[name] = dict(learner_checks(lambda: fast(name)))
+    return _checks[name]
+
+
+@pytest.mark.parametrize("check", CHECK_NAMES)
+@pytest.mark.parametrize("name", NAMES)
+def test_protocol(name, check):
+    checks_of(name)[check]()
+
+
+def test_every_registered_learner_gets_every_check():
+    for name in NAMES:
+        assert list(checks_of(name)) == CHECK_NAMES, name
 
 
 def test_registry():
@@ -52,99 +56,12 @@ def test_registry():
         cl.learners.make("esm")
     with pytest.raises(ValueError, match="bad hyperparameters for 'esn'"):
         cl.learners.make("esn", sizes=3)
+    with pytest.raises(ValueError, match="bad hyperparameters for 'lstm'"):
+        cl.learners.make("lstm", hidden_size=3)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_fit_forecast_shapes(name, data, fitted):
-    train, test = data
-    m = fitted(name)
-    assert m.is_fitted and m.dim_ == 3 and m.dt_ == 0.01
-    ctx = test[:200]
-    y = m.forecast(ctx, 50)
-    assert y.shape == (50, 3)
-    yb = m.forecast(np.stack([test[:200], test[100:300]]), 50)
-    assert yb.shape == (2, 50, 3)
-    # a batch row equals the single forecast from the same context (up to the rounding of
-    # batched matrix products, which chaotic rollouts amplify: compare the first steps)
-    np.testing.assert_allclose(yb[0, :10], y[:10], rtol=1e-5, atol=1e-6)
-    assert m.forecast(ctx, 0).shape == (0, 3)
-    # the first forecast step is near the true next state (all but the baselines learn)
-    if name != "persistence":
-        assert np.all(np.isfinite(y[:10]))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_not_fitted(name, tmp_path):
-    m = fast(name)
-    with pytest.raises(NotFittedError, match="not fitted"):
-        m.forecast(np.zeros((200, 3)), 5)
-    with pytest.raises(NotFittedError):
-        m.save(tmp_path / "m.npz")
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_save_load_identical(name, data, fitted, tmp_path):
-    m = fitted(name)
-    path = m.save(tmp_path / f"{name}.npz")
-    m2 = cl.learners.load(path)
-    assert type(m2) is type(m) and m2.get_params() == m.get_params()
-    ctx = data[1][:200]
-    np.testing.assert_array_equal(m2.forecast(ctx, 40), m.forecast(ctx, 40))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_deterministic_with_seed(name, data, fitted):
-    m1 = fitted(name)
-    m2 = fast(name).fit(data[0], 0.01)
-    ctx = data[1][:200]
-    np.testing.assert_array_equal(m1.forecast(ctx, 40), m2.forecast(ctx, 40))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_params_roundtrip(name):
-    m = fast(name)
-    again = cl.learners.make(name, **m.get_params())
-    assert again.get_params() == m.get_params()
-    assert name in repr(m).lower().replace("_", "") or type(m).__name__ in repr(m)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_bad_input(name, data):
-    train = data[0].copy()
-    m = fast(name)
-    with pytest.raises(ValueError, match="dt must be a positive"):
-        m.fit(train, -0.01)
-    bad = train.copy()
-    bad[5, 1] = np.nan
-    with pytest.raises(ValueError, match="non-finite value at row 5, column 1"):
-        m.fit(bad, 0.01)
-    with pytest.raises(ValueError, match="1-D"):
-        m.fit(train[:, 0], 0.01)
-    assert not m.is_fitted
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_wrong_context(name, fitted):
-    m = fitted(name)
-    with pytest.raises(ValueError, match="context must be"):
-        m.forecast(np.zeros((200, 2)), 5)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_cancel_and_progress(name, data):
-    m = fast(name)
-    ev = threading.Event()
-    ev.set()
-    with pytest.raises(FitCancelled):
-        m.fit(data[0], 0.01, cancel=ev)
-    assert not m.is_fitted
-    seen = []
-    m.fit(data[0], 0.01, progress=lambda f, msg: seen.append(f))
-    assert seen and seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
-
-
-def test_corrupt_files(data, fitted, tmp_path):
-    m = fitted("ngrc")
+def test_corrupt_files(tmp_path):
+    m = checks_of("ngrc")["check_fit_forecast_shapes"].ctx.fitted()
     good = m.save(tmp_path / "good.npz")
     raw = good.read_bytes()
     (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
@@ -174,9 +91,83 @@ def test_corrupt_files(data, fitted, tmp_path):
         cl.learners.load(tmp_path / "unknown.npz")
 
 
-def test_import_learners_loads_no_torch():
-    import subprocess
-    import sys
-    code = ("import sys, chaoslab as cl; m = cl.learners.make('ngrc'); cl.learners.names(); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
-    subprocess.run([sys.executable, "-c", code], check=True)
+# ---------------------------------------------------------------------------- broken learners
+class WrongShape(Persistence):
+    """Forecasts one variable too many."""
+
+    name = "wrong_shape"
+
+    def _forecast(self, ctx, n_steps):
+        out = super()._forecast(ctx, n_steps)
+        return np.concatenate([out, out[..., :1]], axis=-1)
+
+
+class IgnoresContext(Persistence):
+    """Forecasts from the last training state whatever the context says."""
+
+    name = "ignores_context"
+
+    def _fit(self, parts, dt, report):
+        self.last_ = parts[-1][-1].copy()
+
+    def _init_state(self, ctx):
+        return np.repeat(self.last_[None], len(ctx), axis=0)
+
+
+class SwapsVariables(Persistence):
+    """Repeats the last state with two variables swapped."""
+
+    name = "swaps_variables"
+
+    def _init_state(self, ctx):
+        return ctx[:, -1, ::-1].copy()
+
+
+class ConvertsInInit(Persistence):
+    """Validates and converts a hyperparameter in ``__init__`` (clone cannot work)."""
+
+    name = "converts_in_init"
+
+    def __init__(self, lags=(1, 2)):
+        self.lags = list(lags)
+
+
+class IgnoresCancel(Persistence):
+    name = "ignores_cancel"
+
+    def fit(self, X, dt, *, progress=None, cancel=None):
+        return super().fit(X, dt, progress=progress)
+
+
+@pytest.mark.parametrize("broken, failing", [
+    (WrongShape, "check_fit_forecast_shapes"),
+    (IgnoresContext, "check_first_step"),
+    (SwapsVariables, "check_first_step"),
+    (ConvertsInInit, "check_init_stores_params"),
+    (IgnoresCancel, "check_cancel_and_progress"),
+])
+def test_checks_catch_a_broken_learner(broken, failing):
+    checks = dict(learner_checks(broken))
+    with pytest.raises(AssertionError):
+        checks[failing]()
+    with pytest.raises(AssertionError, match=failing):
+        check_learner(broken)
+
+
+def test_a_correct_third_party_learner_passes():
+    """An unregistered subclass passes every check but save/load, which needs the
+    registry to find its class (and is left out, not passed silently)."""
+
+    class Mine(Persistence):
+        name = "mine"
+
+    names = [n for n, _ in learner_checks(Mine)]
+    assert "check_save_load" not in names and len(names) == len(CHECKS) - 1
+    check_learner(Mine)
+    check_learner(Mine())            # an instance works too
+    assert "check_save_load" in [n for n, _ in learner_checks(Persistence)]
+
+
+def test_learner_checks_rejects_a_non_learner():
+    with pytest.raises(TypeError, match="expected a learner"):
+        learner_checks(42)

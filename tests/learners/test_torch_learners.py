@@ -34,7 +34,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def lorenz():
     s = cl.systems.get("Lorenz")
-    return cl.simulate(s, 3000, dt=DT, transient=1000)
+    return cl.simulate(s, 3000, dt=DT, transient=1000 * DT)
 
 
 def _rollout_error(x_pred, x_true, sigma):
@@ -229,8 +229,104 @@ def test_precision_divergence_needs_torch_learner(lorenz):
 
 
 def test_neural_ode_lyapunov_positive(node, lorenz):
-    lam = node.lyapunov_exponent(lorenz[-1:], n_steps=3000, transient=200)
+    lam = node.lyapunov_exponent(lorenz[-1:], T=30.0, transient=2.0)
     assert 0.5 < lam < 1.3  # Lorenz: 0.906 (measured 0.83-0.91 over three seeds)
+    # the old call (3,000 and 200 samples of dt = 0.01) gives the same number, with a
+    # DeprecationWarning for n_steps and for transient read in its old unit
+    with pytest.warns(DeprecationWarning) as record:
+        old = node.lyapunov_exponent(lorenz[-1:], n_steps=3000, transient=200)
+    assert old == lam
+    assert any("'n_steps' is deprecated" in str(w.message) for w in record)
+    assert any("number of samples (its old meaning)" in str(w.message) for w in record)
+
+
+def test_lyapunov_transient_is_a_time(node, lorenz):
+    """A non-zero integer transient (the old unit) warns that it is now read as a time."""
+    with pytest.warns(FutureWarning, match="transient=2 is read as 2 time units = 200"):
+        a = node.lyapunov_exponent(lorenz[-1:], T=1.0, transient=2)
+    assert a == node.lyapunov_exponent(lorenz[-1:], T=1.0, transient=2.0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        node.lyapunov_exponent(lorenz[-1:], steps=100)
+    with pytest.raises(TypeError):
+        node.lyapunov_exponent(lorenz[-1:], 3000)       # spans are keyword-only
+
+
+# ---------------------------------------------------------------------------- renamed keywords
+@pytest.mark.parametrize("name", ["lstm", "transformer", "mamba", "neural_ode"])
+def test_horizon_is_now_unroll(name, lorenz, tmp_path):
+    """The training rollout length is ``unroll`` (``horizon`` is a forecast span in
+    Lyapunov times); ``horizon=`` works for one release, with a DeprecationWarning."""
+    cls = L.learner_class(name)
+    assert "unroll" in cls._param_names() and "horizon" not in cls._param_names()
+    with pytest.warns(DeprecationWarning, match="'horizon' is deprecated.*'unroll'"):
+        old = L.make(name, horizon=3, device="cpu", **TINY[name])
+    assert old.unroll == 3 and not hasattr(old, "horizon")
+    with pytest.warns(DeprecationWarning, match="'horizon' is deprecated"):
+        cls(horizon=3)
+    with pytest.raises(ValueError, match="not both"):
+        L.make(name, horizon=3, unroll=5)
+    new = L.make(name, unroll=3, device="cpu", **TINY[name])
+    old.fit(lorenz[:600], DT)
+    new.fit(lorenz[:600], DT)
+    np.testing.assert_array_equal(old.forecast(lorenz[600:620], 10),
+                                  new.forecast(lorenz[600:620], 10))
+    # a file written by the previous release names the hyperparameter "horizon"
+    import json
+    path = new.save(tmp_path / "m.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["__meta__"]).decode())
+    meta["params"]["horizon"] = meta["params"].pop("unroll")
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "old.npz", **arrays)
+    back = L.load(tmp_path / "old.npz")
+    assert back.unroll == 3
+    np.testing.assert_array_equal(back.forecast(lorenz[600:620], 10),
+                                  new.forecast(lorenz[600:620], 10))
+
+
+def test_mamba_delta_range_renamed():
+    with pytest.warns(DeprecationWarning, match="'dt_min' is deprecated.*'delta_min'"):
+        m = L.make("mamba", dt_min=0.02)
+    assert m.delta_min == 0.02 and m.delta_max == 1.0
+    with pytest.raises(ValueError, match="delta_min <= delta_max"):
+        L.make("mamba", delta_min=2.0, **TINY["mamba"]).fit(np.random.rand(300, 3), DT)
+
+
+# ---------------------------------------------------------------------------- nn modules
+def test_networks_are_module_level_classes(lorenz):
+    """The torch modules live in chaoslab.learners.nn (picklable, named), and the
+    trained network of a learner is one of them."""
+    import pickle
+
+    from chaoslab.learners.nn import lstm, mamba, node, plrnn, transformer
+
+    expected = {"lstm": lstm.LSTMNet, "transformer": transformer.TransformerNet,
+                "mamba": mamba.MambaNet, "neural_ode": node.VectorField,
+                "plrnn": plrnn.PLRNNCell, "alrnn": plrnn.PLRNNCell}
+    for name, cls in expected.items():
+        module = L.make(name, device="cpu", **TINY[name])._build_module(3)
+        assert type(module) is cls and "<locals>" not in cls.__qualname__
+        again = pickle.loads(pickle.dumps(module))
+        assert all(torch.equal(a, b) for a, b in zip(module.state_dict().values(),
+                                                     again.state_dict().values()))
+    from chaoslab.learners.neural_ode import ACTIVATIONS
+    assert tuple(node.ACTIVATIONS) == ACTIVATIONS
+
+
+def test_rk4_flow_is_classical_rk4():
+    """On the linear field x' = a x one RK4 step multiplies by the degree-4 Taylor
+    polynomial of exp(a h), the known answer of the classical method."""
+    from chaoslab.learners.nn.node import rk4_flow
+
+    a = torch.tensor([-0.7, 0.3, 1.1], dtype=torch.float64)
+    x = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64)
+    for substeps in (1, 3):
+        h = 1.0 / substeps
+        z = a * h
+        factor = (1 + z + z ** 2 / 2 + z ** 3 / 6 + z ** 4 / 24) ** substeps
+        got = rk4_flow(lambda v: a * v, x, substeps)
+        torch.testing.assert_close(got, x * factor, rtol=1e-14, atol=0)
 
 
 # ---------------------------------------------------------------------------- devices etc.

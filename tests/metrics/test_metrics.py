@@ -4,7 +4,6 @@ import math
 import numpy as np
 import pytest
 
-import chaoslab as cl
 from chaoslab import metrics
 
 
@@ -75,41 +74,10 @@ def test_power_spectrum_distance():
     assert metrics.power_spectrum_distance(x, z * np.nan) == 1.0
 
 
-def test_forecast_divergence_lorenz():
-    r = cl.metrics.forecast_divergence("Lorenz", ["persistence", "ngrc"], n_starts=8,
-                                       n_train=5000, horizon=12, n_free=3000)
-    assert r.lyapunov_exponent == pytest.approx(0.906, rel=0.01)
-    assert r.t[0] == pytest.approx(0.01 * r.lyapunov_exponent)
-    assert r.t[-1] == pytest.approx(12, rel=0.01)
-    p, n = r["persistence"], r["ngrc"]
-    assert p.curves.shape == (8, len(r.t)) and p.vpt.shape == (8,)
-    assert p.vpt_median < 0.3 < 5 < n.vpt_median
-    # the NG-RC's free run visits the attractor; persistence sits at one point
-    assert n.d_stsp < 1.5 < p.d_stsp and n.d_h < 0.1 < p.d_h
-    assert "ngrc" in r.table() and r.summary()[1]["learner"] == "ngrc"
-
-
-def test_forecast_divergence_labels():
-    """A dict labels two settings of one learner; the same name twice in a list is an
-    error that says how to do it."""
-    r = cl.metrics.forecast_divergence("Lorenz", {"ar1": ("linear_ar", {"order": 1}),
-                                                  "ar3": ("linear_ar", {"order": 3})},
-                                       n_starts=3, n_train=2000, horizon=2, statistics=False)
-    assert [row["learner"] for row in r.summary()] == ["ar1", "ar3"]
-    with pytest.raises(ValueError, match="'persistence' is given twice"):
-        cl.metrics.forecast_divergence("Lorenz", ["persistence", "persistence"])
-
-
-@pytest.mark.parametrize("name, dt", [("Lorenz", 0.01), ("Halvorsen", 0.01),
-                                      ("Thomas", 0.02), ("Rossler", 0.05), ("Henon", 1.0)])
-def test_default_dt(name, dt):
-    """min(1/(100 lambda), period/100) to one digit: Rossler (lambda 0.071, period 5.9) is
-    bound by its period, the others by their exponent; maps step by 1."""
-    from chaoslab.metrics.divergence import default_dt
-    assert default_dt(cl.systems.get(name)) == pytest.approx(dt)
-
-
-def test_forecast_divergence_rejects_non_chaotic():
-    s = cl.systems.get("Lorenz").with_params(rho=10.0)      # a stable fixed point
-    with pytest.raises(ValueError, match="not chaotic"):
-        cl.metrics.forecast_divergence(s, ["persistence"], n_train=500)
+def test_metrics_is_a_leaf_and_says_where_experiments_went():
+    """forecast_divergence trains learners on systems: it left this leaf."""
+    assert "forecast_divergence" not in metrics.__all__
+    with pytest.raises(AttributeError, match="moved to chaoslab.experiments"):
+        metrics.forecast_divergence
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        metrics.nope

@@ -216,3 +216,61 @@ def test_param_spec_forms():
     assert s.values["b"] == pytest.approx(2 * math.pi)
     with pytest.raises(EquationError, match="outside"):
         cl.systems.define("P", ["x"], ["a*x"], params={"a": [5, 0, 2]})
+
+
+def test_metadata_is_read_only_and_separate_from_the_fields():
+    s = cl.systems.get("Lorenz")
+    assert s.meta["citation"].startswith("Lorenz, E. N. (1963)")
+    assert s.citation == s.meta["citation"] == s.describe()["citation"]
+    assert s.description == s.meta["description"] and s.notes == s.meta["notes"]
+    with pytest.raises(TypeError):
+        s.meta["citation"] = "x"
+    with pytest.raises(AttributeError):
+        s.citation = "x"
+    # every key of a catalog entry that is not a field lands in meta, unchanged
+    entry = cl.systems.raw_entries()["DoubleGyre"]
+    g = cl.systems.get("DoubleGyre")
+    assert g.meta["dysts_phase"] == entry["dysts_phase"] == "omega*t"
+    assert g.meta["notes"] == entry["notes"]
+    assert "dysts_phase" not in vars(g) and "citation" not in vars(g)
+    # nested metadata is frozen too, and a copy from raw_entries changes nothing
+    arrays = next(cl.systems.get(n).meta["dysts_arrays"] for n in cl.systems.names()
+                  if "dysts_arrays" in cl.systems.raw_entries()[n])
+    with pytest.raises(TypeError):
+        arrays["x"] = ()
+    entry["notes"] = "changed"
+    assert cl.systems.raw_entries()["DoubleGyre"]["notes"] == g.notes
+    # the describe() keys stay the same
+    assert set(s.describe()) == {"name", "kind", "dim", "variables", "equations", "params",
+                                 "x0", "dt", "period", "citation", "description",
+                                 "reference"}
+
+
+def test_define_takes_metadata_and_refuses_near_misses():
+    s = cl.systems.define("Decay", ["x"], ["-k*x"], params={"k": 1.0}, x0=[1.0],
+                          citation="A textbook", source_url="https://example.org",
+                          tags=["linear", "stable"])
+    assert s.citation == "A textbook" and s.notes == ""
+    assert s.meta["source_url"] == "https://example.org"
+    assert s.meta["tags"] == ("linear", "stable")
+    # with_params keeps the metadata and the parsed equations
+    s.rhs_tape
+    t = s.with_params(k=2.0)
+    assert t.meta is s.meta and t.rhs_tape is s.rhs_tape and t.values == {"k": 2.0}
+    with pytest.raises(TypeError, match="'perod'; did you mean 'period'"):
+        cl.systems.define("Bad", ["x"], ["-x"], perod=2.0)
+    with pytest.raises(TypeError, match="'lyapunov_t'; did you mean 'lyapunov_T'"):
+        cl.systems.define("Bad", ["x"], ["-x"], lyapunov_t=10.0)
+    with pytest.raises(TypeError, match="'values' is an attribute"):
+        cl.systems.define("Bad", ["x"], ["-x"], values={"a": 1})
+    with pytest.raises(TypeError, match="citation must be text"):
+        cl.systems.define("Bad", ["x"], ["-x"], citation=1963)
+
+
+def test_system_pickles_with_its_metadata():
+    import pickle
+
+    s = cl.systems.get("Henon")
+    t = pickle.loads(pickle.dumps(s))
+    assert t.meta == s.meta and t.citation == s.citation
+    np.testing.assert_allclose(t.rhs([0.1, 0.2]), s.rhs([0.1, 0.2]))

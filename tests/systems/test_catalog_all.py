@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chaoslab as cl
-from chaoslab.systems import reference
+from chaoslab.tools import reference
 
 NAMES = cl.systems.names()
 
@@ -25,7 +25,7 @@ def test_default_simulation_stays_bounded(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = cl.simulate(s, 5000, full_output=True, on_diverge="ignore")
-    if s.unbounded:
+    if s.meta.get("unbounded"):
         # marked on purpose: the entry must say why
         assert s.notes, f"{name} is marked unbounded without a note saying why"
         assert np.all(np.isfinite(r.x[:100]))
@@ -44,9 +44,9 @@ def test_entry_metadata_and_slider_ranges(name):
 
 
 def test_reference_invariants_recorded_for_every_entry():
-    ref = reference.load()
+    ref = cl.systems.load_reference()
     missing = [n for n in NAMES if n not in ref]
-    assert not missing, f"no recorded invariants for {missing}: run python -m chaoslab.systems.reference"
+    assert not missing, f"no recorded invariants for {missing}: run python -m chaoslab.tools.reference"
     for n, r in ref.items():
         assert {"lyapunov_spectrum", "method", "T", "dt", "date"} <= set(r), n
     assert cl.systems.get("Lorenz").reference["max_lyapunov"] == pytest.approx(0.9056, rel=5e-3)

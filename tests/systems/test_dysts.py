@@ -31,14 +31,14 @@ SPECIAL = {"Lorenz96", "BickleyJet"}
 
 def _ours_and_theirs(name):
     ours = cl.systems.get(name)
-    mapping = ours.dysts_names  # our parameter name -> dysts' name
+    mapping = ours.meta.get("dysts_names", {})  # our parameter name -> dysts' name
     cls = getattr(dysts_maps if name in MAPS and ours.is_map else dysts_flows, name, None)
     if cls is None:  # listed in dysts' metadata, but its class is commented out there
         pytest.skip(f"dysts 0.96 has no class for {name}")
     meta = MAPS[name] if ours.is_map else FLOWS[name]
     theirs_params = {mapping.get(k, k): v for k, v in ours.values.items()}
     # dysts' vector and matrix parameters are scalar parameters here, one per element
-    for arr, names in ours.dysts_arrays.items():
+    for arr, names in ours.meta.get("dysts_arrays", {}).items():
         # an element is one of our parameters, or a number dysts fixes (e.g. a leading 0)
         theirs_params[arr] = np.vectorize(
             lambda n: ours.values[n] if isinstance(n, str) else float(n), otypes=[float])(
@@ -57,7 +57,7 @@ def _phase(ours, t):
     import sympy as sp
 
     syms = {k: sp.Symbol(k, real=True) for k in list(ours.params) + ["t"]}
-    e = parse_expression(ours.dysts_phase, syms, label=f"{ours.name}: dysts_phase")
+    e = parse_expression(ours.meta["dysts_phase"], syms, label=f"{ours.name}: dysts_phase")
     return float(e.subs({syms[k]: v for k, v in ours.values.items()} | {syms["t"]: t}))
 
 
@@ -76,7 +76,7 @@ def test_vector_field_equals_dysts(name):
             np.testing.assert_allclose(ours.rhs(x, t=t, delayed=xd), want, rtol=1e-10,
                                        atol=1e-10, err_msg=name)
             continue
-        if ours.dysts_phase:  # explicit t here, a phase variable (last) in dysts
+        if ours.meta.get("dysts_phase"):  # explicit t here, a phase variable (last) in dysts
             full = np.append(x, _phase(ours, t))
             want = np.asarray(theirs.rhs(full, t), dtype=float)[:ours.dim]
         elif ours.is_map:  # dysts' map rhs cannot stack a 1-D map's scalar image

@@ -1,6 +1,6 @@
 """chaoslab's recorded Lyapunov exponents against values from outside chaoslab.
 
-``reference.PUBLISHED`` holds largest exponents (and, where the source gives them, the
+``reference.PUBLISHED`` (chaoslab/tools/data/published.toml) holds largest exponents (and, where the source gives them, the
 spectrum and the Kaplan-Yorke dimension) read from papers, books, their authors' pages,
 Wikipedia and stated third-party computations at the catalog's parameters, plus closed
 forms. The recorded values (reference.json) must agree with every comparable record:
@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 import chaoslab as cl
-from chaoslab.systems import reference
-from chaoslab.systems.reference import PUBLISHED, tolerance, within
+from chaoslab.tools import reference
+from chaoslab.tools.reference import PUBLISHED, tolerance, within
 
 REF = reference.load()
 RECORDS = [(name, i, rec) for name, recs in PUBLISHED.items()
@@ -109,7 +109,7 @@ def test_every_difference_from_dysts_is_explained():
     far = _far()
     missing = [n for n in far if n not in reference.DYSTS_NOTES]
     stale = [n for n in reference.DYSTS_NOTES if n not in far]
-    assert not missing, f"explain these in reference.DYSTS_NOTES: {missing}"
+    assert not missing, f"explain these in chaoslab/tools/data/dysts_notes.toml: {missing}"
     assert not stale, f"these no longer differ from dysts by >15%: {stale}"
     for n in far:
         kind, text = reference.DYSTS_NOTES[n]
@@ -167,5 +167,5 @@ def test_catalog_doc_is_generated_from_the_data():
     report = root / "benchmarks" / "results" / "reference_check.json"
     want = reference.table(json.loads(report.read_text()))
     assert (root / "docs" / "catalog.md").read_text() == want, (
-        "docs/catalog.md is stale: python -m chaoslab.systems.reference --table "
+        "docs/catalog.md is stale: python -m chaoslab.tools.reference --table "
         "docs/catalog.md --check-report benchmarks/results/reference_check.json")

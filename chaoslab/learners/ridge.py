@@ -1,6 +1,8 @@
-"""Ridge regression shared by the linear-readout learners."""
+"""Ridge regression shared by the linear-readout learners (linear AR, ESN, NG-RC, EDMD)."""
 import numpy as np
 import scipy.linalg
+
+__all__ = ["ridge"]
 
 
 def ridge(features, targets, alpha):
@@ -9,10 +11,12 @@ def ridge(features, targets, alpha):
     Uses the normal equations with a Cholesky factorisation (features are few compared
     with samples); falls back to least squares when the system is singular.
 
-    BLAS runs on one thread here. These products are small (an ESN's Gram matrix is
-    10,000 x 504), and OpenBLAS's threads busy-wait for each other: when any other work
-    holds a core (a live simulation in the app, numba's thread pool, another process), a
-    504 x 504 Cholesky factorisation took 0.36 s on two threads against 3 ms on one.
+    BLAS runs on one thread here. These products are small (an ESN's Gram matrix has a
+    few hundred rows and columns), and OpenBLAS's threads busy-wait for each other: when
+    any other work holds a core (a live simulation in the app, numba's thread pool,
+    another process), the factorisation on two threads is many times slower than on one.
+    The ESN fit times measured this way are in the README's benchmark section
+    (``benchmarks/results/esn_fit_times.json``).
     """
     try:
         from threadpoolctl import threadpool_limits
