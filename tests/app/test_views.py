@@ -46,7 +46,8 @@ def test_explore_view_follows_sliders_and_the_live_run():
     ex.view = "x-z"
     assert not ex.projection.three_d
     t, x = ex.history
-    np.testing.assert_allclose(x[-1], st.x) and np.testing.assert_allclose(t[-1], st.t)
+    np.testing.assert_allclose(x[-1], st.x)
+    np.testing.assert_allclose(t[-1], st.t)
     np.testing.assert_allclose(ex.path.data["y"], x[:, 2], rtol=1e-6)
     csv = ex._path_csv().splitlines()
     assert csv[0] == "t,x,y,z" and len(csv) == 20_001
