@@ -96,7 +96,7 @@ def ensemble():
                 d = min(c + nb.BLOCK, b)
                 Xs = np.array(X[:, c:d], order="C")
                 kern(Xs, sig, rho, beta, DT / stride, n_out, stride, out[c:d])
-        nb._parallel(work, B)
+        nb.parallel_blocks(work, B)
         return out
 
     ref = hand()

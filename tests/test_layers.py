@@ -149,3 +149,15 @@ def test_the_check_fails_on_an_upward_or_private_import(tmp_path, rel, text, exp
     # and the same tree without the offending file is clean
     (root / rel).write_text("")
     assert violations(root) == []
+
+
+def test_benchmarks_and_docs_use_only_public_names():
+    """The benchmarks and the doc scripts are users of chaoslab: a private name they reach
+    breaks silently when the package is refactored (``make bench`` is not run by CI)."""
+    root = PACKAGE.parent
+    found = []
+    for path in sorted([*root.glob("benchmarks/*.py"), *root.glob("docs/*.py")]):
+        _, imports = imports_of(path, PACKAGE)
+        for line, target, private in imports:
+            found += [f"{path.relative_to(root)}:{line}: {target}.{name}" for name in private]
+    assert not found, "\n".join(found)
