@@ -106,8 +106,9 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     n_exponents : int, optional
         How many exponents (the largest ``k``); default all ``dim``.
     T : float, optional
-        Integration time after the transient (flows; default 10,000 characteristic
-        periods, at most 3 million steps: Lorenz's largest exponent to about 0.2%), or the number of iterations
+        Integration time after the transient (flows; default the catalog's
+        ``lyapunov_T`` or 10,000 characteristic periods, at most 3 million steps; the
+        README's benchmarks give the accuracy this buys), or the number of iterations
         (maps; default 10^6). For a single system the run is split over the cores: each
         core follows its own nearby start for ``T / cores`` and the logarithms are pooled,
         which is the same time average.
