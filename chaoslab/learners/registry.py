@@ -8,6 +8,8 @@ __all__ = ["LEARNERS", "names", "learner_class", "make", "describe"]
 LEARNERS = {
     "persistence": ("baselines", "Persistence", "baseline: repeats the last observed state"),
     "linear_ar": ("baselines", "LinearAR", "baseline: linear autoregression on lagged states"),
+    "parrot": ("parrot", "Parrot", "baseline: context parroting, copies what followed the "
+               "nearest past motif (Zhang & Gilpin 2025)"),
     "esn": ("reservoir", "ESN", "echo state network (reservoir computer)"),
     "ngrc": ("ngrc", "NGRC", "next-generation reservoir computer (nonlinear vector autoregression)"),
     "sindy": ("sindy", "SINDy", "sparse identification of the vector field (pysindy), "

@@ -12,15 +12,21 @@ from chaoslab.progress import Cancelled
 
 def test_forecast_divergence_lorenz():
     r = cl.forecast_divergence("Lorenz", ["persistence", "ngrc"], n_starts=8,
-                               n_train=5000, horizon=12, n_free=3000)
+                               n_train=5000, horizon=12, n_free=20_000)
     assert r.lyapunov_exponent == pytest.approx(0.906, rel=0.01)
     assert r.t[0] == pytest.approx(0.01 * r.lyapunov_exponent)
     assert r.t[-1] == pytest.approx(12, rel=0.01)
     p, n = r["persistence"], r["ngrc"]
     assert p.curves.shape == (8, len(r.t)) and p.vpt.shape == (8,)
     assert p.vpt_median < 0.3 < 5 < n.vpt_median
-    # the NG-RC's free run visits the attractor; persistence sits at one point
-    assert n.d_stsp < 1.5 < p.d_stsp and n.d_h < 0.1 < p.d_h
+    # the NG-RC's free run visits the attractor as another stretch of the truth does;
+    # persistence sits at one point. The binned D_stsp (30^3 cells) of a finite sample is
+    # not 0 even between two pieces of the truth (0.2 to 0.4 at 20,000 samples): measure
+    # that floor here and compare with it
+    X = cl.simulate("Lorenz", 40_000, dt=r.dt, transient=50.0)
+    floor = cl.metrics.state_space_divergence(X[:20_000], X[20_000:])
+    assert n.d_stsp < 2 * floor and p.d_stsp > 20 * floor
+    assert n.d_h < 0.1 < p.d_h
     assert "ngrc" in r.table() and r.summary()[1]["learner"] == "ngrc"
 
 
