@@ -2,13 +2,21 @@
 
 :func:`forecast_divergence` trains learners on a simulated trajectory and measures how
 fast their forecasts leave the truth, in Lyapunov times; it is :func:`prepare`,
-:func:`evaluate` per learner, then :func:`collect`, which sweeps can run separately.
+:func:`evaluate` per learner, then :func:`collect`, which sweeps can run separately. A
+:class:`Protocol` (:func:`protocols` lists the named ones: ``"chaoslab"``,
+``"gilpin2023"``, ``"gauthier2021"``, ``"short_data"``) sets the sampling, lengths,
+starts, VPT definition and metrics of a published setting.
 """
 from ..analysis.exponent import largest_lyapunov_exponent
 from .dimension import correlation_dimension_error
 from .divergence import (DivergenceData, ForecastDivergence, LearnerDivergence, collect,
-                         default_dt, evaluate, forecast_divergence, prepare)
+                         default_dt, evaluate, forecast_divergence, prepare,
+                         protocol_metrics)
+from .protocols import (Protocol, ProtocolSettings, Sampling, Span, as_protocol,
+                        get_protocol, protocols)
 
 __all__ = ["forecast_divergence", "prepare", "evaluate", "collect", "DivergenceData",
-           "ForecastDivergence", "LearnerDivergence", "default_dt",
-           "largest_lyapunov_exponent", "correlation_dimension_error"]
+           "ForecastDivergence", "LearnerDivergence", "default_dt", "protocol_metrics",
+           "largest_lyapunov_exponent", "correlation_dimension_error", "Protocol",
+           "ProtocolSettings", "Sampling", "Span", "protocols", "get_protocol",
+           "as_protocol"]

@@ -7,6 +7,11 @@ sweep or a protocol can run separately (e.g. one :func:`prepare` shared by many
 >>> data = prepare("Lorenz", n_train=5000, n_starts=8)           # doctest: +SKIP
 >>> results = [evaluate(name, name, data) for name in ("ngrc", "esn")]  # doctest: +SKIP
 >>> res = collect(data, results)                                  # doctest: +SKIP
+
+Every step runs in a :class:`~chaoslab.experiments.protocols.Protocol`, the setting of a
+published paper by name (``protocol="gilpin2023"``) or chaoslab's default
+(``"chaoslab"``): it sets the sampling, the lengths, the starts, the VPT definition and
+the extra metrics; explicit keyword arguments override it.
 """
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.exponent import largest_lyapunov_exponent
-from ..metrics.forecast import error_curve, valid_prediction_steps
+from ..metrics.forecast import error_curve, nrmse, smape, smape_at, valid_prediction_steps
 from ..metrics.statistics import power_spectrum_distance, state_space_divergence
 from ..progress import Reporter, as_reporter
-from ..validation import check_float, check_int, reject_unknown, renamed_keyword
+from ..validation import check_int, reject_unknown, renamed_keyword
+from .protocols import Protocol, ProtocolSettings, as_protocol, resolve
 
 __all__ = ["forecast_divergence", "prepare", "evaluate", "collect", "DivergenceData",
            "ForecastDivergence", "LearnerDivergence", "default_dt"]
@@ -35,7 +41,8 @@ class LearnerDivergence:
     ``curves`` holds the normalised error (see :func:`chaoslab.metrics.error_curve`) of
     every forecast, one row per start; ``median``, ``q_low`` and ``q_high`` are its
     pointwise median and quantiles; ``vpt`` the valid prediction time of each start in
-    Lyapunov times.
+    Lyapunov times, in the protocol's definition; ``metrics`` the protocol's further
+    metrics, one value per start (``{"nrmse": ..., "smape@1": ...}``).
     """
 
     name: str
@@ -52,6 +59,7 @@ class LearnerDivergence:
     lyapunov_exponent: float = math.nan  # of the learned model (``learned_exponent=True``)
     precision: np.ndarray | None = None
     example: np.ndarray | None = None    # the forecast from the first start (n_steps, dim)
+    metrics: dict = field(default_factory=dict)   # protocol metric -> (n_starts,) values
 
     @property
     def vpt_median(self):
@@ -68,7 +76,10 @@ class LearnerDivergence:
 @dataclass
 class ForecastDivergence:
     """Result of :func:`forecast_divergence`; ``t`` is time since the last observed state
-    in Lyapunov times, the common x axis of every curve."""
+    in Lyapunov times, the common x axis of every curve. ``protocol`` is the
+    :class:`~chaoslab.experiments.protocols.Protocol` that ran, ``settings`` its numbers
+    for this system with any explicit overrides (``settings.overrides``); the VPTs are in
+    its definition ``vpt_method`` with ``threshold``."""
 
     system: str
     dt: float
@@ -78,35 +89,57 @@ class ForecastDivergence:
     starts: np.ndarray
     truth: np.ndarray | None = None      # true continuation of the first start
     results: dict = field(default_factory=dict)
+    vpt_method: str = "nrmse"
+    protocol: Protocol | None = None
+    settings: ProtocolSettings | None = None
 
     def __getitem__(self, name):
         return self.results[name]
 
+    @property
+    def protocol_name(self) -> str:
+        return self.protocol.name if self.protocol is not None else ""
+
     def summary(self):
-        """One dict per learner: median VPT, its quartiles, timings and statistics."""
+        """One dict per learner: median VPT (in the protocol's definition) and its
+        quartiles, the median over starts of each of the protocol's metrics (``nrmse``,
+        ``smape``, ``smape@1``, ...), timings and statistics."""
         rows = []
         for name, r in self.results.items():
-            rows.append({"learner": name, "vpt_median": r.vpt_median,
-                         "vpt_q25": float(np.quantile(r.vpt, 0.25)),
-                         "vpt_q75": float(np.quantile(r.vpt, 0.75)),
-                         "fit_seconds": r.fit_seconds, "forecast_seconds": r.forecast_seconds,
-                         "d_stsp": r.d_stsp, "d_h": r.d_h,
-                         "lyapunov_exponent": r.lyapunov_exponent,
-                         "lyapunov_error": abs(r.lyapunov_exponent - self.lyapunov_exponent)
-                         / self.lyapunov_exponent})
+            row = {"learner": name, "vpt_median": r.vpt_median,
+                   "vpt_q25": float(np.quantile(r.vpt, 0.25)),
+                   "vpt_q75": float(np.quantile(r.vpt, 0.75))}
+            for key, values in r.metrics.items():
+                row[key] = float(np.median(values))
+            row.update({"fit_seconds": r.fit_seconds, "forecast_seconds": r.forecast_seconds,
+                        "d_stsp": r.d_stsp, "d_h": r.d_h,
+                        "lyapunov_exponent": r.lyapunov_exponent,
+                        "lyapunov_error": abs(r.lyapunov_exponent - self.lyapunov_exponent)
+                        / self.lyapunov_exponent})
+            rows.append(row)
         return rows
 
     def table(self):
         """The summary as aligned text."""
         head = (f"{self.system}: lambda_max = {self.lyapunov_exponent:.4g} per unit time, "
-                f"dt = {self.dt:g}, {len(self.starts)} starts, threshold {self.threshold}")
+                f"dt = {self.dt:g}, {len(self.starts)} starts, VPT: {self.vpt_method} > "
+                f"{self.threshold:g}")
+        if self.protocol is not None:
+            head += f", protocol {self.protocol.name}"
+            if self.settings is not None and self.settings.overrides:
+                head += " (" + ", ".join(f"{k}={v!r}" for k, v in
+                                         self.settings.overrides.items()) + ")"
         rows = self.summary()
+        extra = list(self.results[next(iter(self.results))].metrics) if self.results else []
         w = max([len("learner")] + [len(r["learner"]) for r in rows])
-        lines = [head, f"{'learner':<{w}} {'VPT (Lyap. times) [q25, q75]':>29} {'fit s':>8} "
-                 f"{'forecast s':>10} {'D_stsp':>8} {'D_H':>6} {'lambda':>8}"]
+        lines = [head, f"{'learner':<{w}} {'VPT (Lyap. times) [q25, q75]':>29} "
+                 + "".join(f"{k:>9} " for k in extra)
+                 + f"{'fit s':>8} {'forecast s':>10} {'D_stsp':>8} {'D_H':>6} {'lambda':>8}"]
         for r in rows:
             vpt = f"{r['vpt_median']:.2f} [{r['vpt_q25']:.2f}, {r['vpt_q75']:.2f}]"
-            lines.append(f"{r['learner']:<{w}} {vpt:>29} {r['fit_seconds']:>8.2f} "
+            lines.append(f"{r['learner']:<{w}} {vpt:>29} "
+                         + "".join(f"{r[k]:>9.4g} " for k in extra)
+                         + f"{r['fit_seconds']:>8.2f} "
                          f"{r['forecast_seconds']:>10.3f} {r['d_stsp']:>8.3f} {r['d_h']:>6.3f} "
                          f"{r['lyapunov_exponent']:>8.3f}")
         return "\n".join(lines)
@@ -122,7 +155,10 @@ class DivergenceData:
     ``(n_steps, dim)``. Errors are scaled by ``scale``, the training data's standard
     deviation per variable; ``t`` is each forecast step's time in Lyapunov times;
     ``n_free`` true samples after the first context are kept for free-run statistics (0:
-    none).
+    none). A VPT is the first crossing of ``threshold`` in the definition ``vpt_method``;
+    ``settings`` holds the protocol's numbers (and metrics) for this system, and
+    ``total_variance`` the total variance of the simulated data the protocol's NRMSE
+    divides by.
     """
 
     system: object
@@ -136,6 +172,9 @@ class DivergenceData:
     contexts: np.ndarray
     truths: np.ndarray
     n_free: int = 0
+    vpt_method: str = "nrmse"
+    settings: ProtocolSettings | None = None
+    total_variance: float = math.nan
 
     @property
     def context(self) -> int:
@@ -218,18 +257,22 @@ def default_dt(system, lyapunov_exponent=None):
     return max(float(system.dt), math.floor(raw / mag) * mag)      # one digit, rounded down
 
 
-def prepare(system, *, n_train=10_000, dt=None, n_starts=20, horizon=15.0, context=200,
-            lyapunov_exponent=None, threshold=0.4, n_free=5000, x0=None, progress=None,
+def prepare(system, *, protocol=None, n_train=None, dt=None, n_starts=None, horizon=None,
+            context=None, transient=None, lyapunov_exponent=None, threshold=None,
+            vpt_method=None, n_free=5000, x0=None, min_context=0, progress=None,
             cancel=None) -> DivergenceData:
     """Simulate the data of a forecast-divergence experiment (step 1 of
     :func:`forecast_divergence`).
 
-    One trajectory of ``system`` sampled every ``dt`` (after a transient of 2,000
-    samples, integrated with the system's own step or finer): its first ``n_train``
-    samples are the training data; from the held-out rest, ``n_starts`` start points
-    spaced two Lyapunov times apart each give ``context`` observed rows and the true
-    continuation over ``horizon`` Lyapunov times; ``n_free`` further true samples after
-    the first context are kept for free-run statistics (0: none).
+    One trajectory of ``system`` sampled every ``dt`` (after a transient, integrated with
+    the system's own step or finer): its first ``n_train`` samples are the training data;
+    from the held-out rest, ``n_starts`` start points a fixed spacing apart each give
+    ``context`` observed rows and the true continuation over ``horizon`` Lyapunov times;
+    ``n_free`` further true samples after the first context are kept for free-run
+    statistics (0: none). The ``protocol`` (default ``"chaoslab"``: 2,000 samples of
+    transient, 10,000 training samples, 20 starts two Lyapunov times apart, 200 context
+    rows, 15 Lyapunov times) sets every value not given; ``min_context`` raises the
+    context to at least that many rows.
 
     Parameters are as in :func:`forecast_divergence`.
 
@@ -242,36 +285,54 @@ def prepare(system, *, n_train=10_000, dt=None, n_starts=20, horizon=15.0, conte
 
     report = as_reporter(progress, cancel, error=_cancelled_error())
     s = systems.as_system(system)
-    n_train = check_int(n_train, "n_train", 1)
-    n_starts = check_int(n_starts, "n_starts", 1)
-    context = check_int(context, "context", 1)
     n_free = check_int(n_free, "n_free", 0)
-    horizon = check_float(horizon, "horizon", positive=True)
-    threshold = check_float(threshold, "threshold", positive=True)
-    lam = (float(lyapunov_exponent) if lyapunov_exponent is not None
-           else largest_lyapunov_exponent(s, None if dt is None else float(dt)))
-    dt = float(dt) if dt is not None else default_dt(s, lam)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt must be positive, got {dt}")
-    if not math.isfinite(lam) or lam <= 0:
-        raise ValueError(f"{s.name} has largest Lyapunov exponent {lam:.3g} (not chaotic "
-                         "here): forecast times in Lyapunov times are undefined; pass "
-                         "lyapunov_exponent= to use another time scale")
-    n_h = max(1, int(round(horizon / (lam * dt))))
-    gap = max(1, int(round(2.0 / (lam * dt))))
-    n_test = context + n_h + (n_starts - 1) * gap
+    st = resolve(protocol, s, lyapunov_exponent=lyapunov_exponent, dt=dt, n_train=n_train,
+                 transient=transient, context=context, horizon=horizon, n_starts=n_starts,
+                 threshold=threshold, vpt_method=vpt_method, min_context=min_context)
+    dt, lam, context = st.dt, st.lyapunov_exponent, st.context
+    n_train, n_h, gap = st.n_train, st.n_steps, st.gap
+    n_test = context + n_h + (st.n_starts - 1) * gap
     n_test = max(n_test, context + n_free)
     report(0.0, "simulating")
     # sample every dt, integrating with the system's own step (or finer)
     sub = 1 if s.is_map else max(1, math.ceil(dt / s.dt - 1e-9))
-    X = simulate(s, n_train + n_test, dt=dt, x0=x0, transient=2000 * dt, substeps=sub,
+    X = simulate(s, n_train + n_test, dt=dt, x0=x0, transient=st.transient, substeps=sub,
                  on_diverge="raise")
     train, test = X[:n_train], X[n_train:]
-    starts = np.arange(n_starts) * gap
+    starts = np.arange(st.n_starts) * gap
     ctx = np.stack([test[i:i + context] for i in starts])
     truth = np.stack([test[i + context:i + context + n_h] for i in starts])
-    return DivergenceData(s, dt, lam, threshold, train, test, train.std(axis=0), starts, ctx,
-                          truth, n_free)
+    var = (float(X.var()) if st.protocol.nrmse_variance == "pooled"
+           else float(X.var(axis=0).sum()))
+    return DivergenceData(s, dt, lam, st.threshold, train, test, train.std(axis=0), starts,
+                          ctx, truth, n_free, vpt_method=st.vpt_method, settings=st,
+                          total_variance=var)
+
+
+def protocol_metrics(data: DivergenceData, pred) -> dict:
+    """The protocol's metrics of forecasts ``pred`` ``(n_starts, n_steps, dim)`` made from
+    ``data``'s starts, one value per start: ``nrmse`` (over the protocol's window, divided
+    by ``data.total_variance``), ``smape`` (the whole forecast) and ``smape@h``."""
+    st = data.settings
+    if st is None:
+        return {}
+    p, out = st.protocol, {}
+    if st.nrmse_rows is not None:
+        n = st.nrmse_rows
+        if p.nrmse_from_last_observed:       # row 0: the last observed state, error 0
+            last = data.contexts[:, -1:]
+            yt = np.concatenate([last, data.truths[:, :n - 1]], axis=1)
+            yp = np.concatenate([last, pred[:, :n - 1]], axis=1)
+        else:
+            yt, yp = data.truths[:, :n], pred[:, :n]
+        out["nrmse"] = np.atleast_1d(nrmse(yt, yp, total_variance=data.total_variance))
+    if p.smape:
+        out["smape"] = np.atleast_1d(smape(data.truths, pred))
+    if st.smape_at:
+        vals = smape_at(data.truths, pred, data.dt, data.lyapunov_exponent, st.smape_at)
+        for j, h in enumerate(st.smape_at):
+            out[f"smape@{h:g}"] = vals[:, j]
+    return out
 
 
 def evaluate(learner, label, data: DivergenceData, *, quantiles=(0.25, 0.75),
@@ -282,8 +343,11 @@ def evaluate(learner, label, data: DivergenceData, *, quantiles=(0.25, 0.75),
     The learner is fitted on ``data.train`` unless it is fitted already, then forecasts
     ``data.n_steps`` samples from every start in one batched call; the normalised error
     curves (:func:`chaoslab.metrics.error_curve`, scaled by ``data.scale``) give the
-    median and ``quantiles`` curves and each start's valid prediction time (first
-    crossing of ``data.threshold``), in Lyapunov times.
+    median and ``quantiles`` curves; each start's valid prediction time, in Lyapunov
+    times, is the first crossing of ``data.threshold`` by the normalised error
+    (``data.vpt_method == "nrmse"``) or by the sMAPE (``"smape"``, ``"cumulative_smape"``:
+    :func:`chaoslab.metrics.valid_prediction_steps`); :func:`protocol_metrics` adds the
+    protocol's metrics.
 
     With ``statistics`` the learner also free-runs ``data.n_free`` samples from the first
     start, compared with the truth by :func:`~chaoslab.metrics.state_space_divergence`
@@ -330,12 +394,17 @@ def evaluate(learner, label, data: DivergenceData, *, quantiles=(0.25, 0.75),
     pred = lrn.forecast(data.contexts, data.n_steps)
     fc_s = time.perf_counter() - t0
     curves = error_curve(data.truths, pred, data.scale)
-    vpt = valid_prediction_steps(curves, data.threshold) * dt * lam
+    if data.vpt_method == "nrmse":
+        steps = valid_prediction_steps(curves, data.threshold)
+    else:
+        steps = valid_prediction_steps(data.truths, pred, method=data.vpt_method,
+                                       threshold=data.threshold)
+    vpt = np.atleast_1d(steps) * dt * lam
     finite = np.where(np.isfinite(curves), curves, np.inf)
     r = LearnerDivergence(name, lrn, curves, np.median(finite, axis=0),
                           np.quantile(finite, quantiles[0], axis=0),
                           np.quantile(finite, quantiles[1], axis=0), vpt, fit_s, fc_s,
-                          example=pred[0])
+                          example=pred[0], metrics=protocol_metrics(data, pred))
     context, test = data.context, data.test
     if statistics:
         report.check()
@@ -359,7 +428,10 @@ def collect(data: DivergenceData, results) -> ForecastDivergence:
     (step 3 of :func:`forecast_divergence`); a repeated name gets `` (2)``, `` (3)``..."""
     s = data.system
     out = ForecastDivergence(getattr(s, "name", str(s)), data.dt, data.lyapunov_exponent,
-                             data.threshold, data.t, data.starts, truth=data.truths[0])
+                             data.threshold, data.t, data.starts, truth=data.truths[0],
+                             vpt_method=data.vpt_method,
+                             protocol=None if data.settings is None else data.settings.protocol,
+                             settings=data.settings)
     seen = {}
     for r in results:
         name = r.name
@@ -372,21 +444,33 @@ def collect(data: DivergenceData, results) -> ForecastDivergence:
     return out
 
 
-def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=20,
-                        horizon=15.0, context=200, lyapunov_exponent=None, threshold=0.4,
+def forecast_divergence(system, learners, *, protocol=None, n_train=None, dt=None,
+                        n_starts=None, horizon=None, context=None, transient=None,
+                        lyapunov_exponent=None, threshold=None, vpt_method=None,
                         quantiles=(0.25, 0.75), statistics=True, n_free=5000,
                         learned_exponent=False, precision=False, x0=None, seed=0,
                         progress=None, cancel=None, **deprecated):
     """Train learners on a system and measure how fast their forecasts diverge.
 
-    A trajectory of ``system`` is simulated (after a transient of 2,000 samples): its
-    first ``n_train`` samples train every learner that is not fitted yet; from the
-    held-out rest, ``n_starts`` start points spaced two Lyapunov times apart each give
-    ``context`` observed rows and the true continuation. Every learner forecasts from
-    every start (one batched call); the normalised error curves (see
-    :func:`chaoslab.metrics.error_curve`, scaled by the training data's standard
-    deviations) give the median and quantile curves and the valid prediction time of each
-    start (first crossing of ``threshold``), in Lyapunov times.
+    A trajectory of ``system`` is simulated (after a transient): its first ``n_train``
+    samples train every learner that is not fitted yet; from the held-out rest,
+    ``n_starts`` start points a fixed spacing apart each give ``context`` observed rows
+    and the true continuation. Every learner forecasts from every start (one batched
+    call); the normalised error curves (see :func:`chaoslab.metrics.error_curve`, scaled
+    by the training data's standard deviations) give the median and quantile curves, and
+    each start gets its valid prediction time, in Lyapunov times, in the protocol's
+    definition (default: the first crossing of ``threshold`` 0.4 by the normalised error).
+
+    The ``protocol`` sets the defaults: ``"chaoslab"`` (when None; chaoslab's own
+    setting: :func:`default_dt` sampling, a transient of 2,000 samples, 10,000 training
+    samples, 20 starts two Lyapunov times apart, 200 context rows, 15 Lyapunov times),
+    ``"gilpin2023"``, ``"gauthier2021"``, ``"short_data"`` (see
+    :func:`chaoslab.experiments.protocols` and :mod:`chaoslab.experiments.protocols`) or
+    a :class:`~chaoslab.experiments.protocols.Protocol`. **Precedence**: a keyword given
+    here (not None) overrides the protocol's value; every other value comes from the
+    protocol. Lengths a protocol gives in time, Lyapunov times or periods keep their span
+    of time under an explicit ``dt``. The protocol's metrics (``nrmse``, ``smape``,
+    ``smape@h``) are added to every learner's ``metrics`` and to :meth:`summary`.
 
     With ``statistics=True`` each learner also free-runs ``n_free`` samples from the first
     start, compared with the truth by :func:`~chaoslab.metrics.state_space_divergence` and
@@ -402,17 +486,31 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
     learners : list of names, (name, hyperparameters) pairs or Learner objects
         Fitted learners are used as they are. A dict ``{label: learner}`` (values as in
         the list) labels the results, e.g. two settings of one learner.
+    protocol : str or Protocol, optional
+        The setting (default ``"chaoslab"``); an unknown name is a ValueError listing the
+        known ones.
+    n_train : int, optional
+        Training samples (default: the protocol's).
     dt : float, optional
-        Sampling interval; by default :func:`default_dt` (at least 100 samples per
-        Lyapunov time and per characteristic period; Lorenz 0.01).
-    horizon : float
+        Sampling interval (default: the protocol's; ``"chaoslab"``: :func:`default_dt`,
+        at least 100 samples per Lyapunov time and per characteristic period; Lorenz 0.01).
+    n_starts : int, optional
+        Forecasts per learner.
+    horizon : float, optional
         Forecast length in Lyapunov times.
-    context : int
+    context : int, optional
         Rows each start observes (raised to the longest context a learner needs).
+    transient : float, optional
+        Time simulated and discarded before the training data, in time units.
     lyapunov_exponent : float, optional
         The system's largest exponent; by default
         :func:`chaoslab.analysis.largest_lyapunov_exponent` (the recorded reference value
         at the catalog's parameters, computed otherwise).
+    threshold : float, optional
+        The VPT threshold (default: the protocol's).
+    vpt_method : {"nrmse", "smape", "cumulative_smape"}, optional
+        The VPT definition (default: the protocol's); see
+        :func:`chaoslab.metrics.valid_prediction_time`.
     seed : int
         Unused; kept for compatibility (the learners' own ``seed`` hyperparameters set
         their randomness, the data are deterministic).
@@ -422,18 +520,22 @@ def forecast_divergence(system, learners, *, n_train=10_000, dt=None, n_starts=2
     Returns
     -------
     ForecastDivergence
+        Its ``protocol`` and ``settings`` record what ran.
     """
     learned_exponent = renamed_keyword(deprecated, "lyapunov", "learned_exponent",
                                        learned_exponent, False, func="forecast_divergence")
     reject_unknown(deprecated, "forecast_divergence")
+    as_protocol(protocol)            # an unknown name fails before any work
     report = Reporter(progress, cancel, error=_cancelled_error())
     items = _as_learners(learners)
-    context = int(max([check_int(context, "context", 1)]
-                      + [lrn.context_length for _, lrn in items]))
-    data = prepare(system, n_train=n_train, dt=dt, n_starts=n_starts, horizon=horizon,
-                   context=context, lyapunov_exponent=lyapunov_exponent,
-                   threshold=threshold, n_free=n_free if statistics else 0, x0=x0,
-                   progress=report)
+    if context is not None:
+        context = check_int(context, "context", 1)
+    need = max(lrn.context_length for _, lrn in items)
+    data = prepare(system, protocol=protocol, n_train=n_train, dt=dt, n_starts=n_starts,
+                   horizon=horizon, context=context, transient=transient,
+                   lyapunov_exponent=lyapunov_exponent, threshold=threshold,
+                   vpt_method=vpt_method, n_free=n_free if statistics else 0, x0=x0,
+                   min_context=need, progress=report)
     results = []
     for k, (name, lrn) in enumerate(items):
         part = report.scaled(k / len(items), (k + 1) / len(items))
