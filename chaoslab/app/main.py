@@ -10,6 +10,7 @@ from .editor import SystemEditor
 from .jobs import JobRunner, locked, ui_dispatcher
 from .state import LabState
 from .tabs import tab_specs
+from .text import plain
 from .urlstate import apply_query, parse_query, query_string, state_query
 
 __all__ = ["ChaosLab"]
@@ -165,7 +166,8 @@ class ChaosLab(pn.viewable.Viewer):
     # ----------------------------------------------------------------- state
     def _show_error(self, event=None):
         msg = self.state.error
-        self.error.object = msg
+        # the message may quote a shared link's values or a typed system: literal text
+        self.error.object = plain(msg) if msg else ""
         self.error.visible = bool(msg)
 
     def _remember_definition(self, event=None):

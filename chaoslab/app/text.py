@@ -3,7 +3,21 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["html", "fmt", "rate_unit", "time_unit", "lyapunov_sentence", "kaplan_yorke_sentence"]
+__all__ = ["html", "plain", "fmt", "rate_unit", "time_unit", "lyapunov_sentence",
+           "kaplan_yorke_sentence"]
+
+#: characters that Markdown reads as markup
+_MARKDOWN = set("\\`*_{}[]()#+-.!|<>~")
+
+
+def plain(text) -> str:
+    """``text`` as literal text for a Markdown or HTML pane: HTML-escaped and every
+    Markdown character backslash-escaped, so text from a link, a typed system or a file
+    shows as typed and never becomes markup or script."""
+    from html import escape
+
+    t = escape(str(text), quote=False)
+    return "".join("\\" + c if c in _MARKDOWN else c for c in t)
 
 
 def html(markdown_text: str) -> str:

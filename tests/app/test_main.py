@@ -46,6 +46,17 @@ def test_shared_link_restores_state_and_reports_bad_values():
     assert "Shared link" in bad.error.object
 
 
+def test_markup_in_a_shared_link_is_shown_as_text():
+    """Values from a link reach the page as literal text, never as HTML or Markdown."""
+    img = "<img src=x onerror=alert(1)>"
+    bad = ChaosLab(query=parse_query({"system": [b"Lorenz"], "tab": [img.encode()],
+                                      img.encode(): [b"1"], "rho": [b"[a](javascript:x)"]}))
+    assert len(bad.problems) == 3
+    shown = bad.error.object
+    assert "<img" not in shown and "&lt;img" in shown
+    assert "](" not in shown and "\\]\\(" in shown
+
+
 def test_shared_link_carries_a_typed_system():
     lab = ChaosLab()
     ed = lab.editor

@@ -161,6 +161,19 @@ def test_shared_link_restores_the_view(page, server):
     assert page.evaluate("() => window.location.search").count("a=0.3") == 1
 
 
+def test_script_in_a_shared_link_does_not_run(page, server):
+    """A link whose values carry markup with an event handler: the page shows the text
+    and runs nothing (a teacher opening a student's link runs no one's script)."""
+    inject = "%3Cimg%20src%3Dx%20onerror%3D%22window.__injected%3D1%22%3E"
+    open_app(page, server, f"?system=Lorenz&tab={inject}&{inject}=1&method={inject}")
+    message = page.get_by_text("Shared link").first
+    message.wait_for(timeout=30_000)
+    assert "<img src=x" in message.inner_text()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__injected") is None
+    assert page.locator("img[src='x']").count() == 0
+
+
 def test_each_tab_renders(page, server):
     errors = []
     open_app(page, server, errors=errors)
