@@ -10,6 +10,7 @@ import param
 from .. import systems
 from .jobs import locked
 from .state import LabState
+from .text import plain
 
 __all__ = ["SystemPicker", "ParameterControls", "Equations", "IntegrationControls",
            "RunControls", "KINDS"]
@@ -169,9 +170,10 @@ class Equations(pn.viewable.Viewer):
         if more > 0:
             lines = lines[:MAX_EQUATIONS] + [f"&\\vdots \\quad \\text{{({more} more)}}"]
         self.latex.object = "$$\\begin{aligned}" + " \\\\ ".join(lines) + "\\end{aligned}$$"
-        bits = [s.description] if s.description else []
+        # a typed system's text is shown as typed (never markup)
+        bits = [plain(s.description)] if s.description else []
         if s.citation:
-            bits.append(f"*{s.citation}*")
+            bits.append(f"*{plain(s.citation)}*")
         if self.state.is_custom:
             bits.append("*Defined in this session.*")
         self.about.object = "\n\n".join(bits)
