@@ -9,8 +9,11 @@
 Learners are scikit-learn-style estimators (``get_params``, ``set_params``, ``score``;
 ``sklearn.base.clone`` and ``GridSearchCV(...).fit(X, dt=dt)`` work, see
 :mod:`chaoslab.learners.base`). :mod:`chaoslab.learners.testing` holds the shared checks
-of the protocol, for third-party learners too. The torch learners import torch only when
-they train or load; their networks are in :mod:`chaoslab.learners.nn`.
+of the protocol, for third-party learners too. Lengths counted in samples (washouts,
+delays, warm-ups, training unrolls) default to ``"auto"``, a multiple of the training
+data's autocorrelation time converted with ``dt`` (:mod:`chaoslab.learners.timescale`).
+The torch learners import torch only when they train or load; their networks are in
+:mod:`chaoslab.learners.nn`.
 """
 from .base import FitCancelled, Learner, LearnerFileError, NotFittedError, load
 from .registry import describe, learner_class, make, names

@@ -20,7 +20,13 @@ A learner is an estimator in the scikit-learn style:
   :func:`chaoslab.learners.load` without pickle;
 * ``lyapunov_exponent(context, T=..., transient=...)`` estimates the largest Lyapunov
   exponent of the learned closed-loop model, per unit time (spans in time units);
-* ``score(X)`` is a forecast skill on held-out trajectories (greater is better).
+* ``score(X)`` is a forecast skill on held-out trajectories (greater is better);
+* lengths counted in samples (a washout, a delay spacing, a warm-up, a training unroll)
+  default to ``"auto"``: ``fit`` measures the time scale of the data (``time_scale_``,
+  their autocorrelation time) and sets each such length to a documented multiple of it,
+  converted to samples with ``dt`` (:mod:`chaoslab.learners.timescale`); an integer is a
+  count of samples, used as given. The lengths used are fitted attributes named after
+  the hyperparameter (``washout_``, ``warmup_``, ...).
 
 Learners work with scikit-learn's model-selection tools without depending on it:
 ``get_params(deep=True)``, ``set_params(**params)`` (returns ``self``) and an ``__init__``
@@ -68,6 +74,7 @@ import numpy as np
 
 from ..progress import Cancelled, Reporter
 from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+from .timescale import is_auto, resolve_length, time_scale
 
 __all__ = ["Learner", "NotFittedError", "FitCancelled", "LearnerFileError", "load",
            "as_trajectories"]
@@ -138,6 +145,11 @@ class Learner:
 
     #: old hyperparameter names -> new ones; :func:`load` reads files that use the old
     _renamed_params = {}
+
+    #: length hyperparameters (counts of samples) with the ``"auto"`` time-scale rule:
+    #: ``name -> (multiple of time_scale_, smallest "auto" value in samples)``; ``fit``
+    #: sets ``name_``
+    _lengths = {}
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -227,15 +239,18 @@ class Learner:
         """
         parts = as_trajectories(X)
         dt = check_dt(dt)
-        need = self._min_samples()
-        if max(len(p) for p in parts) < need:
-            raise ValueError(f"{type(self).__name__} needs trajectories of at least "
-                             f"{need} samples, got {max(len(p) for p in parts)}")
         report = Reporter(progress, cancel, error=FitCancelled)
         self._clear_fitted()
         try:
             self.dt_ = dt
             self.n_train_ = int(sum(len(p) for p in parts))
+            self.time_scale_ = time_scale(parts, dt)
+            self._resolve_lengths(dt)
+            need = self._min_samples()
+            if max(len(p) for p in parts) < need:
+                raise ValueError(f"{type(self).__name__} needs trajectories of at least "
+                                 f"{need} samples, got {max(len(p) for p in parts)}"
+                                 + self._lengths_note())
             self._fit(parts, dt, report)
             report(1.0, "done")
         except BaseException:
@@ -246,6 +261,53 @@ class Learner:
 
     def _min_samples(self):
         return 2
+
+    # ------------------------------------------------------------------ lengths
+    def _auto_minimum(self, name):
+        """Smallest ``"auto"`` value of length ``name`` (also its value before ``fit``)."""
+        return self._lengths[name][1]
+
+    def _explicit_minimum(self, name):
+        """Smallest integer accepted for length ``name``."""
+        return 1
+
+    def _auto_length(self, name, tau, dt):
+        """The ``"auto"`` value of length ``name`` for time scale ``tau`` and step ``dt``
+        (the rule of :mod:`chaoslab.learners.timescale`; a learner whose length is not a
+        plain span of samples converts here)."""
+        return resolve_length("auto", name, multiple=self._lengths[name][0], tau=tau, dt=dt,
+                              minimum=self._auto_minimum(name))
+
+    def _check_length(self, name, value):
+        """An explicit length ``value`` checked: an integer >= the minimum."""
+        return resolve_length(value, name, multiple=None, tau=None, dt=None,
+                              minimum=self._explicit_minimum(name))
+
+    def _resolve_lengths(self, dt):
+        """Set ``name_`` for every length hyperparameter (``fit``, after ``time_scale_``)."""
+        for name in self._lengths:
+            value = getattr(self, name)
+            n = (self._auto_length(name, self.time_scale_, dt) if is_auto(value)
+                 else self._check_length(name, value))
+            setattr(self, name + "_", int(n))
+
+    def _length(self, name):
+        """Length ``name`` in samples: the fitted value, an explicit integer, or (before
+        ``fit``, for ``"auto"``) its minimum."""
+        fitted = self.__dict__.get(name + "_")
+        if fitted is not None:
+            return fitted
+        value = getattr(self, name)
+        if is_auto(value):
+            return self._auto_minimum(name)
+        return self._check_length(name, value)
+
+    def _lengths_note(self):
+        auto = [f"{k}_={self._length(k)}" for k in self._lengths if is_auto(getattr(self, k))]
+        if not auto:
+            return ""
+        return (f" (lengths chosen from the data's time scale {self.time_scale_:.3g}: "
+                f"{', '.join(auto)}; pass integers to set them)")
 
     def _clear_fitted(self):
         for k in list(vars(self)):
@@ -258,7 +320,11 @@ class Learner:
     # ------------------------------------------------------------------ forecasting
     @property
     def context_length(self):
-        """Rows of context the learner uses to warm up (it accepts more and uses the last)."""
+        """Rows of context the learner uses to warm up (it accepts more and uses the last).
+
+        It follows the learner's lookback setting (``washout``, ``warmup``, ``window``,
+        ...; see each learner); when that is ``"auto"`` it is known only after ``fit``,
+        and before it this is the setting's minimum, a lower bound."""
         return 1
 
     def _check_batch(self, X, what="context"):
@@ -507,7 +573,10 @@ class Learner:
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "learner": self.name,
                 "params": _jsonable(self.get_params(deep=False)),
                 "fitted": _jsonable({"dim_": self.dim_, "dt_": self.dt_,
-                                     "n_train_": self.n_train_, **self._fitted_meta()})}
+                                     "n_train_": self.n_train_,
+                                     "time_scale_": getattr(self, "time_scale_", None),
+                                     **{k + "_": self._length(k) for k in self._lengths},
+                                     **self._fitted_meta()})}
         header = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with open(path, "wb") as fh:
             np.savez(fh, __meta__=header, **arrays)
@@ -568,6 +637,12 @@ def load(path):
         obj.dim_ = int(fitted["dim_"])
         obj.dt_ = float(fitted["dt_"])
         obj.n_train_ = int(fitted["n_train_"])
+        # files of the previous release have no time scale and give every length as an int
+        tau = fitted.get("time_scale_")
+        obj.time_scale_ = None if tau is None else float(tau)
+        for k in cls._lengths:
+            obj.__dict__[k + "_"] = (int(fitted[k + "_"]) if k + "_" in fitted
+                                     else obj._check_length(k, getattr(obj, k)))
         obj._load_arrays(arrays, fitted)
     except LearnerFileError:
         raise

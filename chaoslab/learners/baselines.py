@@ -1,8 +1,9 @@
 """Baselines every forecaster should beat: persistence and linear autoregression."""
 import numpy as np
 
-from .ridge import ridge
 from .base import Learner
+from .ridge import ridge
+from .timescale import AUTO, RULES
 
 
 class Persistence(Learner):
@@ -29,29 +30,32 @@ class LinearAR(Learner):
 
     Parameters
     ----------
-    order : int
-        Number of past states the forecast uses.
+    order : int or "auto"
+        Number of past states the forecast uses (``order_``; the :attr:`context_length`).
+        ``"auto"``: a fifth of the data's time scale ``time_scale_``
+        (:mod:`chaoslab.learners.timescale`), at least 4, the previous default (the
+        number of lagged terms, which the rule only raises at finer sampling: fewer
+        terms at coarse sampling lost skill; the README's "Lengths in time" has the measurements).
     alpha : float
         Ridge penalty.
     """
 
     name = "linear_ar"
+    _lengths = {"order": RULES["linear_ar", "order"]}
 
-    def __init__(self, order=4, alpha=1e-8):
+    def __init__(self, order=AUTO, alpha=1e-8):
         self.order = order
         self.alpha = alpha
 
     @property
     def context_length(self):
-        return int(self.order)
+        return self._length("order")
 
     def _min_samples(self):
-        return int(self.order) + 2
+        return self.order_ + 2
 
     def _fit(self, parts, dt, report):
-        p = int(self.order)
-        if p < 1:
-            raise ValueError(f"order must be >= 1, got {self.order}")
+        p = self.order_
         F, Y = [], []
         for x in parts:
             n = len(x)
@@ -61,7 +65,7 @@ class LinearAR(Learner):
         self.coef_ = ridge(np.vstack(F), np.vstack(Y), float(self.alpha))
 
     def _init_state(self, ctx):
-        p = int(self.order)
+        p = self.order_
         return ctx[:, -p:][:, ::-1].reshape(ctx.shape[0], -1).copy()   # newest first
 
     def _step(self, state):

@@ -7,6 +7,7 @@ import scipy.linalg
 from ..validation import check_float, check_int
 from .base import Learner
 from .ridge import ridge as ridge_solve
+from .timescale import AUTO, RULES
 
 __all__ = ["NGRC", "RIDGE_GRID", "RIDGE_FALLBACK"]
 
@@ -78,9 +79,13 @@ class NGRC(Learner):
     Parameters
     ----------
     k : int
-        Number of delayed states.
-    skip : int
-        Spacing of the delayed states, in samples.
+        Number of delayed states (a count, the embedding's size: it does not follow the
+        sampling; the span it covers is ``(k - 1) * skip_`` samples).
+    skip : int or "auto"
+        Spacing of the delayed states, in samples (``skip_``). ``"auto"``: a sixth of the
+        data's time scale ``time_scale_`` (:mod:`chaoslab.learners.timescale`), at least
+        1: 3 on Lorenz at ``dt`` 0.01 (the previous default), 1 at 0.037, where it
+        forecasts longer than ``skip=3`` (the README's "Lengths in time" has the measurements).
     degree : int
         Highest monomial degree (2 in the paper).
     ridge : float or "auto"
@@ -100,8 +105,9 @@ class NGRC(Learner):
     """
 
     name = "ngrc"
+    _lengths = {"skip": RULES["ngrc", "skip"]}
 
-    def __init__(self, k=3, skip=3, degree=2, ridge="auto", standardize=True):
+    def __init__(self, k=3, skip=AUTO, degree=2, ridge="auto", standardize=True):
         self.k = k
         self.skip = skip
         self.degree = degree
@@ -110,7 +116,7 @@ class NGRC(Learner):
 
     @property
     def context_length(self):
-        return (int(self.k) - 1) * int(self.skip) + 1
+        return (int(self.k) - 1) * self._length("skip") + 1
 
     def _min_samples(self):
         return self.context_length + 2
@@ -145,7 +151,8 @@ class NGRC(Learner):
     def _linear(self, u, n_rows):
         """Delay vectors of the last ``n_rows`` rows of ``u`` (time on axis -2)."""
         T = u.shape[-2]
-        cols = [u[..., T - n_rows - j * int(self.skip):T - j * int(self.skip), :]
+        skip = self._length("skip")
+        cols = [u[..., T - n_rows - j * skip:T - j * skip, :]
                 for j in range(int(self.k))]
         return np.concatenate(cols, axis=-1)
 
@@ -163,7 +170,6 @@ class NGRC(Learner):
 
     def _check_params(self):
         check_int(self.k, "k", minimum=1)
-        check_int(self.skip, "skip", minimum=1)
         check_int(self.degree, "degree", minimum=1)
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise ValueError(f"standardize must be True or False, got {self.standardize!r}")

@@ -4,6 +4,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..validation import check_choice, check_float, check_int, reject_unknown
 from .base import Learner
+from .timescale import AUTO, RULES, auto_samples
 
 __all__ = ["Parrot", "SEARCHES"]
 
@@ -53,12 +54,16 @@ class Parrot(Learner):
 
     Parameters
     ----------
-    motif_length : int
+    motif_length : int or "auto"
         ``D``, the number of states in a motif (the embedding dimension of the delay
-        coordinates). On Lorenz (``dt`` 0.01, 10,000 training samples) the median valid
-        prediction time is flat from 1 to 30 (2.5 Lyapunov times) and lower at 50 (2.0):
-        full states need no delays; 10 leaves room for a scalar observation, whose delay
-        embedding needs more than twice the attractor's dimension.
+        coordinates; ``motif_length_``). On Lorenz the skill hardly depends on it up to
+        a few tens (the README's "Lengths in time" has the measurements): full states need no delays; 10 leaves room for
+        a scalar observation, whose delay embedding needs more than twice the
+        attractor's dimension. ``"auto"``: the motif spans half the data's time scale,
+        ``(D - 1) * skip = round(time_scale_ / (2 dt))`` samples
+        (:mod:`chaoslab.learners.timescale`): 10 on Lorenz at ``dt`` 0.01 (the previous
+        default), 4 at 0.037 (median valid prediction time over 20 starts there 1.8
+        Lyapunov times, 1.3 with 10).
     skip : int
         Spacing of the states of a motif, in samples (the delay ``tau``, 1 in the public
         implementation).
@@ -83,7 +88,9 @@ class Parrot(Learner):
         """Settings for tests and demos: the defaults (fitting only stores the data)."""
         return {}
 
-    def __init__(self, motif_length=10, skip=1, search="both"):
+    _lengths = {"motif_length": RULES["parrot", "motif_length"]}
+
+    def __init__(self, motif_length=AUTO, skip=1, search="both"):
         self.motif_length = motif_length
         self.skip = skip
         self.search = search
@@ -92,7 +99,7 @@ class Parrot(Learner):
     @property
     def _span(self):
         """Rows covered by one motif."""
-        return (int(self.motif_length) - 1) * int(self.skip) + 1
+        return (self._length("motif_length") - 1) * int(self.skip) + 1
 
     @property
     def context_length(self):
@@ -108,10 +115,17 @@ class Parrot(Learner):
         row ``i + span - 1`` (a view)."""
         return sliding_window_view(u, self._span, axis=0)[:, :, ::int(self.skip)]
 
+    def _auto_length(self, name, tau, dt):
+        # the rule gives the motif's span in samples; D states, skip apart, cover it
+        span = auto_samples(self._lengths[name][0], tau, dt, minimum=0)
+        return 1 + int(np.floor(span / int(self.skip) + 0.5))
+
+    def _resolve_lengths(self, dt):
+        check_int(self.skip, "skip", minimum=1)           # the motif's span needs it
+        super()._resolve_lengths(dt)
+
     # ------------------------------------------------------------------ fitting
     def _fit(self, parts, dt, report):
-        check_int(self.motif_length, "motif_length", minimum=1)
-        check_int(self.skip, "skip", minimum=1)
         check_choice(self.search, "search", SEARCHES)
         allx = np.vstack(parts)
         scale = allx.std(axis=0)
@@ -150,7 +164,7 @@ class Parrot(Learner):
                 part_end.append(np.full(len(w), s + n, dtype=np.int64))
             idx = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
             W = self._windows(u)[idx].reshape(len(idx), -1) if len(idx) else \
-                np.empty((0, u.shape[1] * int(self.motif_length)))
+                np.empty((0, u.shape[1] * self.motif_length_))
             W = np.ascontiguousarray(W)
             lib = (W, np.einsum("ij,ij->i", W, W), idx + span - 1,
                    np.concatenate(part_end) if part_end else np.empty(0, dtype=np.int64))

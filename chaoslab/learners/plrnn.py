@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import check_choice, check_float, check_int
+from .timescale import AUTO, RULES
 from .torch_base import TorchLearner
 
 __all__ = ["PLRNN", "ALRNN"]
@@ -118,10 +119,17 @@ class PLRNN(TorchLearner):
     alpha_end : float in [0, 1] or None
         Forcing at the end of the Adam epochs (linear annealing) and in the L-BFGS phase;
         ``None`` keeps ``alpha``.
-    seq_len : int
-        GTF sequence length, in samples.
+    seq_len : int or "auto"
+        GTF sequence length, in samples (``seq_len_``). ``"auto"``: 8 times the data's
+        time scale ``time_scale_`` (:mod:`chaoslab.learners.timescale`; 150 on Lorenz at
+        ``dt`` 0.01, the previous default) and at least 150: GTF trains the model to stay
+        on the attractor over ``seq_len`` free-running steps, a count of steps (shorter
+        at coarse sampling, it lost skill; the README's "Lengths in time" has the measurements), so the rule only lengthens
+        it, at finer sampling.
     warmup : int
-        Context rows used to warm up a forecast (the :attr:`context_length`).
+        Context rows used to warm up a forecast (the :attr:`context_length`). A count, not
+        a span of time: the hidden units start from a linear map of the first of them,
+        as every training sequence starts, so one row suffices at any sampling.
     init : {"pwl", "random"}
         Start from a fitted piecewise-linear map or from random parameters.
     init_steps : int
@@ -156,13 +164,14 @@ class PLRNN(TorchLearner):
     """
 
     name = "plrnn"
+    _lengths = {"seq_len": RULES["plrnn", "seq_len"]}
 
     @classmethod
     def quick_params(cls):
         """Small settings that train in about a second (for tests and demos)."""
-        return dict(latent_dim=16, init_steps=20, gtf_steps=5, seq_len=20)
+        return dict(latent_dim=16, init_steps=20, gtf_steps=5)
 
-    def __init__(self, latent_dim=128, alpha=0.05, alpha_end=None, seq_len=150, warmup=1,
+    def __init__(self, latent_dim=128, alpha=0.05, alpha_end=None, seq_len=AUTO, warmup=1,
                  init="pwl", init_steps=600, gtf_steps=200, epochs=None, batch_size=32,
                  lr=1e-3, seed=0, device="auto"):
         self.latent_dim = latent_dim
@@ -199,7 +208,6 @@ class PLRNN(TorchLearner):
     def _check_params(self):
         super()._check_params()
         check_int(self.latent_dim, "latent_dim", minimum=1)
-        check_int(self.seq_len, "seq_len", minimum=2)
         check_int(self.warmup, "warmup", minimum=1)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.init_steps, "init_steps", minimum=0)
@@ -211,8 +219,11 @@ class PLRNN(TorchLearner):
         check_choice(self.init, "init", ("pwl", "random"))
         self._epochs()
 
+    def _explicit_minimum(self, name):
+        return 2                                    # seq_len: one step at least
+
     def _min_samples(self):
-        return check_int(self.seq_len, "seq_len", minimum=2)
+        return self.seq_len_
 
     @property
     def context_length(self):
@@ -256,7 +267,7 @@ class PLRNN(TorchLearner):
 
         from .nn.plrnn import StructuredPLRNN, write_parameters
 
-        T = int(self.seq_len)
+        T = self.seq_len_
         d = data.dim
         epochs = self._epochs()
         gtf = int(self.gtf_steps)
@@ -429,13 +440,14 @@ batch_size, lr, seed, device
     """
 
     name = "alrnn"
+    _lengths = {"seq_len": RULES["alrnn", "seq_len"]}
 
     @classmethod
     def quick_params(cls):
         """Small settings that train in about a second (for tests and demos)."""
-        return dict(latent_dim=10, n_relu=4, init_steps=20, gtf_steps=5, seq_len=20)
+        return dict(latent_dim=10, n_relu=4, init_steps=20, gtf_steps=5)
 
-    def __init__(self, latent_dim=40, n_relu=32, alpha=0.05, alpha_end=None, seq_len=150,
+    def __init__(self, latent_dim=40, n_relu=32, alpha=0.05, alpha_end=None, seq_len=AUTO,
                  warmup=1, init="pwl", init_steps=600, gtf_steps=200, epochs=None,
                  batch_size=32, lr=1e-3, seed=0, device="auto"):
         self.n_relu = n_relu

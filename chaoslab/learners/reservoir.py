@@ -1,8 +1,14 @@
 """Echo state network (reservoir computer)."""
+import math
+
 import numpy as np
 
-from .ridge import ridge
 from .base import Learner
+from .ridge import ridge
+from .timescale import AUTO, RULES
+
+#: the reservoir has forgotten its start when a difference of states has shrunk by this
+MEMORY_TOLERANCE = 1e-6
 
 
 class ESN(Learner):
@@ -34,20 +40,41 @@ class ESN(Learner):
         Reservoir construction; see above.
     ridge : float
         Ridge penalty of the readout.
-    washout : int
-        Steps of each training trajectory discarded while the reservoir forgets its start;
-        also the context rows needed to synchronise it before a forecast.
+    washout : int or "auto"
+        Rows of each training trajectory discarded while the reservoir forgets its start
+        (``washout_``). ``"auto"``: ``5.5`` times the data's time scale ``time_scale_``
+        (:mod:`chaoslab.learners.timescale`; 100 rows on Lorenz at ``dt`` 0.01, 28 to 30
+        at 0.037), and at least the reservoir's memory (below). The washout hardly
+        matters once it exceeds the memory: on Lorenz at ``dt`` 0.037 (10,000 training
+        samples) washouts of 20, 30, 50 and 100 rows give the same valid prediction
+        times.
     squares : "even", True or False
         Square the even-numbered units, append the squares of all units, or neither.
     increment : bool
         Predict increments rather than states.
     seed : int
+
+    Notes
+    -----
+    **Context.** A forecast drives the reservoir, from rest, with every context row but
+    the last; the memory of that zero start fades by about ``r`` per row, where
+    ``r = 1 - leak (1 - spectral_radius)`` is the spectral radius of the linearised leaky
+    update (tanh only shrinks it). :attr:`context_length` is the reservoir's *memory*,
+    :meth:`memory` ``= ceil(log(1e-6) / log(r))`` rows (``MEMORY_TOLERANCE = 1e-6``; 16
+    at the defaults, ``r = 0.4``), or ``washout_`` if that is shorter. It depends on the
+    reservoir, not on the sampling: the reservoir forgets per step. Longer contexts give
+    the same forecast: on Lorenz (10,000 training samples) forecasts from 16 rows and
+    from 300 differ by 1e-9 standard deviations over 20 steps at ``dt`` 0.01 and 4e-8 at
+    0.037, and the valid prediction times of 20 starts synchronised on 15, 20, 30 or 300
+    rows are equal (on 5 rows they are shorter). With ``r >= 1`` (no echo-state
+    guarantee) the memory is ``washout_``.
     """
 
     name = "esn"
+    _lengths = {"washout": RULES["esn", "washout"]}
 
     def __init__(self, size=500, spectral_radius=0.4, degree=3, input_scaling=0.5,
-                 bias_scaling=0.2, leak=1.0, ridge=1e-7, washout=100, squares="even",
+                 bias_scaling=0.2, leak=1.0, ridge=1e-7, washout=AUTO, squares="even",
                  increment=True, seed=0):
         self.size = size
         self.spectral_radius = spectral_radius
@@ -61,12 +88,29 @@ class ESN(Learner):
         self.increment = increment
         self.seed = seed
 
+    def memory(self):
+        """Rows after which the reservoir has forgotten its start to ``MEMORY_TOLERANCE``,
+        ``ceil(log(MEMORY_TOLERANCE) / log(r))`` with ``r = 1 - leak (1 -
+        spectral_radius)`` (see the class notes); ``None`` when ``r >= 1``."""
+        r = 1.0 - float(self.leak) * (1.0 - float(self.spectral_radius))
+        if not 0.0 <= r < 1.0:
+            return None
+        if r == 0.0:
+            return 1
+        return max(1, math.ceil(math.log(MEMORY_TOLERANCE) / math.log(r)))
+
+    def _auto_minimum(self, name):
+        # an automatic washout is at least the memory
+        return self.memory() or 1
+
     @property
     def context_length(self):
-        return max(1, int(self.washout))
+        washout = self._length("washout")
+        mem = self.memory()
+        return washout if mem is None else max(1, min(washout, mem))
 
     def _min_samples(self):
-        return int(self.washout) + 10
+        return self._length("washout") + 10
 
     def _build(self, dim):
         import scipy.sparse
@@ -120,7 +164,7 @@ class ESN(Learner):
         self._build(dim)
         report(0.05, "reservoir built")
         N = int(self.size)
-        w = int(self.washout)
+        w = self.washout_
         # the feature matrix [1, u, r, r**2] is filled in place, one block per trajectory
         mode = self._squares_mode()
         n_feat = 1 + dim + N * (2 if mode == 1 else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..validation import check_float, check_int, reject_unknown, renamed_keyword
+from .timescale import AUTO, RULES
 from .torch_base import TorchLearner
 
 __all__ = ["LSTM", "Transformer"]
@@ -40,20 +41,17 @@ class RecurrentLearner(TorchLearner):
     _renamed_params = {"horizon": "unroll"}
 
     def _check_common(self):
-        check_int(self.warmup, "warmup", minimum=1)
-        check_int(self.unroll, "unroll", minimum=1)
         check_int(self.epochs, "epochs", minimum=0)
         check_int(self.lbfgs_steps, "lbfgs_steps", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_float(self.lr, "lr", positive=True)
 
     def _min_samples(self):
-        return (check_int(self.warmup, "warmup", minimum=1)
-                + check_int(self.unroll, "unroll", minimum=1) + 1)
+        return self.warmup_ + self.unroll_ + 1
 
     @property
     def context_length(self):
-        return int(self.warmup)
+        return self._length("warmup")
 
     # ------------------------------------------------------------------ training
     def _unroll(self, module, w, n_closed):
@@ -61,7 +59,7 @@ class RecurrentLearner(TorchLearner):
         then ``n_closed`` closed-loop steps)."""
         import torch
 
-        W = int(self.warmup)
+        W = self.warmup_
         states = module.zero_state(w.shape[0], w.dtype, w.device)
         preds = []
         x = None
@@ -74,7 +72,7 @@ class RecurrentLearner(TorchLearner):
     def _train_module(self, module, data, report):
         import torch
 
-        W, H = int(self.warmup), int(self.unroll)
+        W, H = self.warmup_, self.unroll_
         diffs = [torch.diff(data.data[o:o + n], dim=0)
                  for o, n in zip(data.offsets, data.lengths) if n > 1]
         with torch.no_grad():
@@ -115,7 +113,7 @@ class RecurrentLearner(TorchLearner):
     def _lbfgs_stride(self):
         """Spacing of the L-BFGS windows (default: ``unroll``, so that every sample is a
         closed-loop target once)."""
-        return int(self.unroll)
+        return self.unroll_
 
     # ------------------------------------------------------------------ closed loop
     def _pack(self, x, states):
@@ -165,12 +163,18 @@ class LSTM(RecurrentLearner):
         Units per LSTM layer.
     layers : int
         Stacked LSTM layers.
-    warmup : int
+    warmup : int or "auto"
         Context rows read before the closed loop, in training and forecasting
-        (:attr:`context_length`).
-    unroll : int
-        Closed-loop steps of each training window, in samples (called ``horizon`` before;
-        that keyword is deprecated).
+        (:attr:`context_length`, ``warmup_``).
+    unroll : int or "auto"
+        Closed-loop steps of each training window, in samples (``unroll_``; called
+        ``horizon`` before, that keyword is deprecated).
+
+        ``"auto"`` (both): 0.55 times the data's time scale ``time_scale_``
+        (:mod:`chaoslab.learners.timescale`): 10 on Lorenz at ``dt`` 0.01 (the previous
+        defaults). The warm-up synchronises the LSTM's state, which takes a number of
+        steps, not a span of time, so it is at least 10: at ``dt`` 0.037 the unroll is 3
+        and the warm-up stays 10 (the README's "Lengths in time" has the measurements).
     epochs : int
         Adam epochs; an epoch draws about as many window samples as the data holds.
     lbfgs_steps : int
@@ -184,19 +188,21 @@ class LSTM(RecurrentLearner):
     """
 
     name = "lstm"
+    _lengths = {"warmup": RULES["lstm", "warmup"],
+                "unroll": RULES["lstm", "unroll"]}
 
     @classmethod
     def quick_params(cls):
         """Small settings that train in about a second (for tests and demos)."""
         return dict(hidden=8, epochs=2, lbfgs_steps=3)
 
-    def __init__(self, hidden=32, layers=1, warmup=10, unroll=10, epochs=40,
+    def __init__(self, hidden=32, layers=1, warmup=AUTO, unroll=AUTO, epochs=40,
                  lbfgs_steps=1200, batch_size=64, lr=3e-3, seed=0, device="auto",
                  **deprecated):
         self.hidden = hidden
         self.layers = layers
         self.warmup = warmup
-        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, 10,
+        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, AUTO,
                                       func="LSTM")
         reject_unknown(deprecated, "LSTM")
         self.epochs = epochs
@@ -241,8 +247,11 @@ class Transformer(TorchLearner):
 
     Parameters
     ----------
-    window : int
-        Past states the model attends to (the :attr:`context_length`).
+    window : int or "auto"
+        Past states the model attends to (the :attr:`context_length`, ``window_``).
+        ``"auto"``: 0.43 times the data's time scale ``time_scale_``, at least 1
+        (:mod:`chaoslab.learners.timescale`): 8 on Lorenz at ``dt`` 0.01 (the previous
+        default), 2 at 0.037.
     d_model : int
         Embedding width.
     heads : int
@@ -251,9 +260,13 @@ class Transformer(TorchLearner):
         Transformer blocks.
     ff : int
         Hidden width of the feed-forward sublayers.
-    unroll : int
-        Closed-loop steps of the training rollouts, in samples (0: teacher forcing only;
-        called ``horizon`` before, that keyword is deprecated).
+    unroll : int or "auto"
+        Closed-loop steps of the training rollouts, in samples (``unroll_``; 0: teacher
+        forcing only; called ``horizon`` before, that keyword is deprecated). ``"auto"``:
+        0.22 times the time scale, at least 1: 4 on Lorenz at ``dt`` 0.01 (the previous
+        default), 1 at 0.037, where the window of 2 and unroll of 1 forecast longer than
+        8 and 4 (median valid prediction time over 20 starts 4.3 against 3.7 Lyapunov
+        times).
     epochs : int
         Adam epochs; an epoch draws about as many window samples as the data holds.
     lbfgs_steps : int
@@ -267,6 +280,8 @@ class Transformer(TorchLearner):
     """
 
     name = "transformer"
+    _lengths = {"window": RULES["transformer", "window"],
+                "unroll": RULES["transformer", "unroll"]}
 
     @classmethod
     def quick_params(cls):
@@ -276,7 +291,7 @@ class Transformer(TorchLearner):
     #: ``unroll`` was called ``horizon`` (a word chaoslab keeps for forecast spans)
     _renamed_params = {"horizon": "unroll"}
 
-    def __init__(self, window=8, d_model=32, heads=4, layers=1, ff=64, unroll=4,
+    def __init__(self, window=AUTO, d_model=32, heads=4, layers=1, ff=64, unroll=AUTO,
                  epochs=60, lbfgs_steps=300, batch_size=64, lr=3e-3, seed=0,
                  device="auto", **deprecated):
         self.window = window
@@ -284,7 +299,7 @@ class Transformer(TorchLearner):
         self.heads = heads
         self.layers = layers
         self.ff = ff
-        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, 4,
+        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, AUTO,
                                       func="Transformer")
         reject_unknown(deprecated, "Transformer")
         self.epochs = epochs
@@ -297,30 +312,31 @@ class Transformer(TorchLearner):
     def _check_params(self):
         super()._check_params()
         check_int(self.lbfgs_steps, "lbfgs_steps", minimum=0)
-        check_int(self.window, "window", minimum=1)
         d = check_int(self.d_model, "d_model", minimum=1)
         h = check_int(self.heads, "heads", minimum=1)
         if d % h:
             raise ValueError(f"heads ({h}) must divide d_model ({d})")
         check_int(self.layers, "layers", minimum=1)
         check_int(self.ff, "ff", minimum=1)
-        check_int(self.unroll, "unroll", minimum=0)
         check_int(self.epochs, "epochs", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_float(self.lr, "lr", positive=True)
 
+    def _explicit_minimum(self, name):
+        # an explicit unroll of 0 trains by teacher forcing only
+        return 0 if name == "unroll" else 1
+
     def _min_samples(self):
-        return (check_int(self.window, "window", minimum=1)
-                + check_int(self.unroll, "unroll", minimum=0) + 1)
+        return self.window_ + self.unroll_ + 1
 
     @property
     def context_length(self):
-        return int(self.window)
+        return self._length("window")
 
     def _build_module(self, dim):
         from .nn.transformer import TransformerNet
 
-        return TransformerNet(dim, int(self.window), int(self.d_model), int(self.heads),
+        return TransformerNet(dim, self._length("window"), int(self.d_model), int(self.heads),
                               int(self.layers), int(self.ff))
 
     def _train_module(self, module, data, report):
@@ -328,7 +344,7 @@ class Transformer(TorchLearner):
 
         from .nn.transformer import shift_window
 
-        Wn, H = int(self.window), int(self.unroll)
+        Wn, H = self.window_, self.unroll_
         diffs = [torch.diff(data.data[o:o + n], dim=0)
                  for o, n in zip(data.offsets, data.lengths) if n > 1]
         with torch.no_grad():
@@ -379,7 +395,7 @@ class Transformer(TorchLearner):
         from .nn.transformer import shift_window
 
         B = state.shape[0]
-        win = state.reshape(B, int(self.window), self.dim_)
+        win = state.reshape(B, self.window_, self.dim_)
         y = module(win)[:, -1]
         return shift_window(win, y).reshape(B, -1), y
 

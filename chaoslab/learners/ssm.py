@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..validation import check_float, check_int, reject_unknown, renamed_keyword
 from .sequence import RecurrentLearner
+from .timescale import AUTO, RULES
 
 __all__ = ["Mamba"]
 
@@ -44,10 +45,14 @@ class Mamba(RecurrentLearner):
         ``dt_max``; those keywords are deprecated: ``dt`` is the sampling step in time
         units in chaoslab).
     warmup, unroll, epochs, lbfgs_steps, batch_size, lr, seed, device
-        As for :class:`~chaoslab.learners.sequence.LSTM`.
+        As for :class:`~chaoslab.learners.sequence.LSTM` (``warmup`` and ``unroll``:
+        ``"auto"``, 0.55 times the data's time scale, the warm-up at least 10; 10 and 10
+        on Lorenz at ``dt`` 0.01, 10 and 3 at 0.037; the README's "Lengths in time" has the measurements).
     """
 
     name = "mamba"
+    _lengths = {"warmup": RULES["mamba", "warmup"],
+                "unroll": RULES["mamba", "unroll"]}
 
     @classmethod
     def quick_params(cls):
@@ -58,7 +63,7 @@ class Mamba(RecurrentLearner):
     _renamed_params = {"horizon": "unroll", "dt_min": "delta_min", "dt_max": "delta_max"}
 
     def __init__(self, d_model=32, d_inner=32, d_state=8, layers=1, d_conv=4,
-                 delta_min=_DELTA_MIN, delta_max=_DELTA_MAX, warmup=10, unroll=10,
+                 delta_min=_DELTA_MIN, delta_max=_DELTA_MAX, warmup=AUTO, unroll=AUTO,
                  epochs=15, lbfgs_steps=500, batch_size=64, lr=3e-3, seed=0, device="auto",
                  **deprecated):
         self.d_model = d_model
@@ -71,7 +76,7 @@ class Mamba(RecurrentLearner):
         self.delta_max = renamed_keyword(deprecated, "dt_max", "delta_max", delta_max,
                                          _DELTA_MAX, func="Mamba")
         self.warmup = warmup
-        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, 10,
+        self.unroll = renamed_keyword(deprecated, "horizon", "unroll", unroll, AUTO,
                                       func="Mamba")
         reject_unknown(deprecated, "Mamba")
         self.epochs = epochs
@@ -95,7 +100,7 @@ class Mamba(RecurrentLearner):
 
     def _lbfgs_stride(self):
         # a Mamba step costs several LSTM steps: half as many, non-overlapping windows
-        return int(self.warmup) + int(self.unroll)
+        return self.warmup_ + self.unroll_
 
     def _build_module(self, dim):
         from .nn.mamba import MambaNet

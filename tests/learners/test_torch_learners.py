@@ -359,7 +359,7 @@ def test_bad_inputs(lorenz):
     with pytest.raises(ValueError, match="heads"):
         L.make("transformer", d_model=10, heads=4).fit(lorenz[:300], DT)
     with pytest.raises(ValueError, match="at least"):
-        L.make("transformer", **TINY["transformer"]).fit(lorenz[:10], DT)
+        L.make("transformer", window=8, unroll=4, **TINY["transformer"]).fit(lorenz[:10], DT)
     with pytest.raises(ValueError, match="device"):
         L.make("mamba", device="tpu", **TINY["mamba"]).fit(lorenz[:300], DT)
     m = L.make("neural_ode", **TINY["neural_ode"]).fit(lorenz[:300], DT)
