@@ -139,8 +139,8 @@ def test_each_protocol_runs_and_reports_its_metrics(runs, name):
     for values in r["ngrc"].metrics.values():
         assert values.shape == (p.n_starts,)
     # repeating the last state fails within a fraction of a Lyapunov time; NG-RC lasts
-    # (at 400 or 300 training samples, gauthier2021 and short_data, about 1.5 and 1.1)
-    assert rows["persistence"]["vpt_median"] < 0.3 < 1 < rows["ngrc"]["vpt_median"]
+    # (with lengths from the data's time scale: 5.9 in gauthier2021, 2.9 in short_data)
+    assert rows["persistence"]["vpt_median"] < 0.3 < 2 < rows["ngrc"]["vpt_median"]
     assert f"protocol {name}" in r.table() and p.vpt_method in r.table()
     for metric in p.metrics:             # NG-RC's errors are smaller than persistence's
         assert rows["ngrc"][metric] < rows["persistence"][metric]
