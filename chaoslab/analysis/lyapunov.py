@@ -149,6 +149,11 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
         raise ValueError(f"{system.name} has {D} exponents, asked for {k}")
     h, n_steps, n_tr = lyapunov_run_length(system, T, dt, transient)
     renorm = (1 if system.is_map else 10) if renorm is None else check_int(renorm, "renorm", 1)
+    if n_steps < renorm:
+        unit = "iterations" if system.is_map else "time units"
+        raise ValueError(f"T must cover at least one re-orthonormalisation (renorm * dt = "
+                         f"{renorm * h:g} {unit}), got T={T!r}: {n_steps} step(s) of "
+                         f"dt={h:g}")
     bound = check_float(bound, "bound", positive=True)
     X, Pm, batched = prepare_batch(system, x0, params)
     rng = np.random.default_rng(seed)

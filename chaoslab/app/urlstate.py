@@ -12,6 +12,7 @@ import json
 from urllib.parse import parse_qsl, urlencode
 
 from .. import systems
+from ..validation import check_dt, check_float
 
 __all__ = ["RESERVED", "state_query", "query_string", "parse_query", "apply_query"]
 
@@ -88,20 +89,17 @@ def apply_query(lab, query: dict) -> list:
                 problems.append(f"{key} must be one of {st.param[key].objects}, got {val!r}")
     if "dt" in q:
         try:
-            dt = float(q.pop("dt"))
-            if not dt > 0:
-                raise ValueError
-            settings["dt"] = dt
+            settings["dt"] = check_dt(float(q.pop("dt")))
         except ValueError:
-            problems.append("dt must be a positive number")
+            problems.append("dt must be a positive finite number")
     tab = q.pop("tab", None)
     view = {k: q.pop(k) for k in ("view", "az", "el") if k in q}
     values = {}
     for k, v in q.items():
         try:
-            values[k] = float(v)
+            values[k] = check_float(float(v), f"parameter {k}")
         except ValueError:
-            problems.append(f"parameter {k} must be a number, got {v!r}")
+            problems.append(f"parameter {k} must be a finite number, got {v!r}")
     try:
         if system is None:
             name = st.system_name

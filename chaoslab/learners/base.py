@@ -599,15 +599,45 @@ def _jsonable(obj):
     raise TypeError(f"cannot save value {obj!r} of type {type(obj).__name__}")
 
 
+#: the most a learner file may expand to when read (its members' declared sizes)
+MAX_FILE_BYTES = 2 * 1024 ** 3
+#: the most a compressed member may expand, uncompressed size over compressed size
+MAX_EXPANSION = 200
+
+
+def _check_members(path, members):
+    """Refuse a file whose members would expand beyond :data:`MAX_FILE_BYTES` or by more
+    than :data:`MAX_EXPANSION` times (a zip bomb), before anything is read.
+    :meth:`Learner.save` stores its arrays uncompressed, so a real file expands by 1."""
+    total = 0
+    for m in members:
+        total += m.file_size
+        if m.compress_type != zipfile.ZIP_STORED and \
+                m.file_size > MAX_EXPANSION * max(m.compress_size, 1):
+            raise LearnerFileError(f"{path}: member {m.filename!r} would expand "
+                                   f"{m.file_size / max(m.compress_size, 1):.0f} times "
+                                   f"(at most {MAX_EXPANSION} allowed)")
+    if total > MAX_FILE_BYTES:
+        raise LearnerFileError(f"{path}: its members declare {total} bytes, more than the "
+                               f"{MAX_FILE_BYTES} a learner file may hold")
+
+
 def load(path):
-    """Read a learner written by :meth:`Learner.save`. Never unpickles anything."""
+    """Read a learner written by :meth:`Learner.save`. Never unpickles anything.
+
+    The path must be a regular file; a file whose members would expand past
+    :data:`MAX_FILE_BYTES` or by more than :data:`MAX_EXPANSION` times is refused before
+    anything is read."""
     from . import registry
 
     path = Path(path)
     if not path.exists():
         raise LearnerFileError(f"{path}: no such file")
+    if not path.is_file():   # a FIFO or a device would block or never end
+        raise LearnerFileError(f"{path}: not a regular file")
     try:
         with np.load(path, allow_pickle=False) as z:
+            _check_members(path, z.zip.infolist())
             if "__meta__" not in z.files:
                 raise LearnerFileError(f"{path}: not a chaoslab learner file (no header)")
             meta = json.loads(bytes(z["__meta__"]).decode())

@@ -110,3 +110,12 @@ def test_kaplan_yorke_dimension():
     assert cl.kaplan_yorke_dimension([1.0, 0.0, -2.0]) == pytest.approx(2.5)
     assert cl.kaplan_yorke_dimension([-1.0, -2.0]) == 0.0
     assert cl.kaplan_yorke_dimension([0.42, -1.62]) == pytest.approx(1 + 0.42 / 1.62)
+
+
+def test_a_run_too_short_to_measure_is_an_error_not_nan():
+    with pytest.raises(ValueError, match=r"T must cover at least one re-orthonormalisation"):
+        cl.lyapunov_spectrum("Lorenz", T=0.001)
+    with pytest.raises(ValueError, match="renorm"):
+        cl.lyapunov_spectrum("Henon", T=3, renorm=5)
+    # one interval is enough to give a number
+    assert np.all(np.isfinite(cl.lyapunov_spectrum("Lorenz", T=0.1, transient=1.0)))

@@ -1,5 +1,6 @@
 """The whole app without a browser: tabs, picker, shared links."""
 import numpy as np
+import pytest
 
 import chaoslab as cl
 from chaoslab.app.main import ChaosLab
@@ -55,6 +56,16 @@ def test_markup_in_a_shared_link_is_shown_as_text():
     shown = bad.error.object
     assert "<img" not in shown and "&lt;img" in shown
     assert "](" not in shown and "\\]\\(" in shown
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "nan", "inf"])
+def test_a_link_with_a_non_finite_value_is_reported_and_ignored(value):
+    lab = ChaosLab(query=parse_query({"system": [b"Lorenz"], "rho": [value.encode()],
+                                      "dt": [value.encode()]}))
+    assert lab.state.system_name == "Lorenz"
+    assert lab.state.values["rho"] == 28.0 and lab.state.dt is None
+    assert any("rho must be a finite number" in p for p in lab.problems)
+    assert any("dt must be a positive finite number" in p for p in lab.problems)
 
 
 def test_shared_link_carries_a_typed_system():
