@@ -647,11 +647,17 @@ def load(path):
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError,
             json.JSONDecodeError) as exc:
         raise LearnerFileError(f"{path}: corrupt or unreadable learner file ({exc})") from None
+    except RecursionError:   # a header nested thousands deep
+        raise LearnerFileError(f"{path}: corrupt learner file (header nested too deeply)") \
+            from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise LearnerFileError(f"{path}: not a chaoslab learner file")
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise LearnerFileError(f"{path}: written by a newer chaoslab "
-                               f"(format {meta.get('version')})")
+    version = meta.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise LearnerFileError(f"{path}: corrupt learner file (format version must be an "
+                               f"integer, got {version!r:.40})")
+    if version > FORMAT_VERSION:
+        raise LearnerFileError(f"{path}: written by a newer chaoslab (format {version})")
     name = meta.get("learner")
     try:
         cls = registry.learner_class(name)

@@ -70,3 +70,29 @@ def test_declared_sizes_beyond_the_limit_are_refused(saved, monkeypatch):
     monkeypatch.setattr(base, "MAX_FILE_BYTES", 2 * 1024 ** 3)
     assert np.all(np.isfinite(cl.learners.load(saved).forecast(
         cl.simulate("Lorenz", 50, dt=0.01, transient=5.0), 5)))
+
+
+def _with_header(saved, tmp_path, header: bytes):
+    """A copy of ``saved`` whose JSON header is replaced by ``header``."""
+    out = tmp_path / "edited.npz"
+    with np.load(saved) as z:
+        arrays = {k: z[k] for k in z.files if k != "__meta__"}
+    with open(out, "wb") as fh:
+        np.savez(fh, __meta__=np.frombuffer(header, dtype=np.uint8), **arrays)
+    return out
+
+
+@pytest.mark.parametrize("version", ['"1"', "null", "[1]", "true", "1.5"])
+def test_a_header_version_of_the_wrong_type_is_a_clear_error(saved, tmp_path, version):
+    with np.load(saved) as z:
+        text = bytes(z["__meta__"]).decode()
+    edited = text.replace('"version": 1', f'"version": {version}')
+    assert edited != text
+    with pytest.raises(LearnerFileError, match="format version must be an integer"):
+        cl.learners.load(_with_header(saved, tmp_path, edited.encode()))
+
+
+def test_a_deeply_nested_header_is_a_clear_error(saved, tmp_path):
+    header = b'{"format": "chaoslab-learner", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(LearnerFileError, match="nested too deeply|corrupt"):
+        cl.learners.load(_with_header(saved, tmp_path, header))
