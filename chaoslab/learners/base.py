@@ -72,6 +72,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics.forecast import failed_steps
 from ..progress import Cancelled, Reporter
 from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
 from .timescale import is_auto, resolve_length, time_scale
@@ -372,11 +373,7 @@ class Learner:
         with np.errstate(all="ignore"):
             out = self._forecast(ctx, n_steps, **kwargs)
         out = np.asarray(out, dtype=np.float64)
-        out[~np.isfinite(out)] = np.nan
-        # once a row is lost it stays lost
-        lost = np.isnan(out).any(axis=-1)
-        lost = np.maximum.accumulate(lost, axis=1)
-        out[lost] = np.nan
+        out[failed_steps(out)] = np.nan    # once a row is lost it stays lost
         return out[0] if single else out
 
     def _forecast(self, ctx, n_steps):
