@@ -68,7 +68,9 @@ def imports_of(path: Path, root: Path):
                     out.append((node.lineno, sub, []))
                     aliases[a.asname or a.name] = sub
                 else:
-                    private = [a.name] if a.name.startswith("_") else []
+                    # dunders (``__version__``) are public by convention
+                    private = [a.name] if (a.name.startswith("_")
+                                           and not a.name.startswith("__")) else []
                     out.append((node.lineno, src, private))
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)

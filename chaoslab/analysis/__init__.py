@@ -5,9 +5,16 @@ from .orbits import (correlation_dimension, correlation_sum, local_maxima, orbit
 from .lyapunov import (LyapunovResult, kaplan_yorke_dimension, lyapunov_run_length,
                        lyapunov_spectrum, tangent_map)
 from .exponent import at_reference_parameters, largest_lyapunov_exponent
+from .chaos01 import Chaos01Result, chaos_test_01
+from .fixed_points import FixedPoint, PeriodicOrbit, fixed_points, periodic_orbits
+from .gali import GaliResult, gali
+from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
            "correlation_dimension", "correlation_sum", "power_spectrum", "ftle_field",
            "ftle_ridges", "default_grid", "lyapunov_spectrum", "lyapunov_run_length",
            "LyapunovResult", "kaplan_yorke_dimension", "tangent_map",
-           "largest_lyapunov_exponent", "at_reference_parameters"]
+           "largest_lyapunov_exponent", "at_reference_parameters",
+           "chaos_test_01", "Chaos01Result", "fixed_points", "periodic_orbits", "FixedPoint",
+           "PeriodicOrbit", "gali", "GaliResult", "rqa", "RQAResult", "recurrence_plot",
+           "recurrence_threshold", "delay_embed"]

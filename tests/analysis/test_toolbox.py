@@ -1,0 +1,166 @@
+"""The analysis toolbox beyond Lyapunov exponents, against known answers."""
+import math
+
+import numpy as np
+import pytest
+
+import chaoslab as cl
+from chaoslab.analysis import (chaos_test_01, fixed_points, gali, periodic_orbits, rqa,
+                               recurrence_plot)
+
+
+# ----------------------------------------------------------------- 0-1 test
+@pytest.mark.parametrize("name, params", [("Lorenz", None), ("Logistic", {"r": 4.0}),
+                                          ("Henon", None)])
+def test_chaos_01_chaotic(name, params):
+    assert chaos_test_01(name, params=params).K > 0.9
+
+
+@pytest.mark.parametrize("name, params", [("Logistic", {"r": 3.2}),
+                                          ("Rossler", {"c": 2.5})])  # a period-1 cycle
+def test_chaos_01_regular(name, params):
+    assert abs(chaos_test_01(name, params=params).K) < 0.1
+
+
+def test_chaos_01_other_seeds_and_sampling():
+    for seed in (1, 2):
+        assert chaos_test_01("Lorenz", seed=seed, sample_time=0.5, n_samples=3000).K > 0.9
+    x = np.sin(0.7 * np.arange(4000)) + 0.5 * np.sin(0.7 * math.sqrt(2) * np.arange(4000))
+    assert abs(chaos_test_01(x).K) < 0.1  # quasi-periodic: regular
+
+
+def test_chaos_01_bad_input():
+    with pytest.raises(ValueError, match="data"):
+        chaos_test_01(np.array([1.0, np.nan] * 100))
+    with pytest.raises(ValueError, match="sample_time"):
+        chaos_test_01("Lorenz", sample_time=-1.0)
+    with pytest.raises(ValueError, match="observable"):
+        chaos_test_01("Lorenz", observable="w")
+
+
+# ------------------------------------------------------------- fixed points
+def test_lorenz_fixed_points_closed_form():
+    s = cl.systems.get("Lorenz")
+    sigma, rho, beta = s.values["sigma"], s.values["rho"], s.values["beta"]
+    c = math.sqrt(beta * (rho - 1))
+    fps = fixed_points(s)
+    xs = np.array([f.x for f in fps])
+    np.testing.assert_allclose(xs, [[-c, -c, rho - 1], [0, 0, 0], [c, c, rho - 1]],
+                               atol=1e-9)
+    # eigenvalues at the origin: -beta and the roots of l^2 + (sigma+1) l - sigma(rho-1)
+    disc = math.sqrt((sigma + 1) ** 2 + 4 * sigma * (rho - 1))
+    expect = sorted([-beta, (-(sigma + 1) - disc) / 2, (-(sigma + 1) + disc) / 2])
+    np.testing.assert_allclose(np.sort(fps[1].eigenvalues.real), expect, rtol=1e-10)
+    assert all(f.kind == "saddle" and not f.stable for f in fps)
+    # below rho = 1 the origin is the only fixed point, and it is stable
+    (only,) = fixed_points(s, params={"rho": 0.5})
+    np.testing.assert_allclose(only.x, 0, atol=1e-12)
+    assert only.stable and only.kind == "stable"
+
+
+def test_henon_fixed_points_closed_form():
+    s = cl.systems.get("Henon")
+    a, b = s.values["a"], s.values["b"]
+    roots = sorted([(-(1 - b) + sg * math.sqrt((1 - b) ** 2 + 4 * a)) / (2 * a)
+                    for sg in (1, -1)])
+    xs = np.array([f.x for f in fixed_points(s)])
+    np.testing.assert_allclose(xs[:, 0], roots, rtol=1e-12)
+    np.testing.assert_allclose(xs[:, 1], b * np.array(roots), rtol=1e-12)
+
+
+def test_logistic_periodic_orbits():
+    r = 3.2
+    (orbit,) = periodic_orbits("Logistic", 2, params={"r": r})
+    expect = sorted(((r + 1) + sg * math.sqrt((r + 1) * (r - 3))) / (2 * r) for sg in (-1, 1))
+    np.testing.assert_allclose(orbit.points[:, 0], expect, rtol=1e-12)
+    # the multiplier of the 2-cycle is -r^2 + 2r + 4
+    np.testing.assert_allclose(orbit.multipliers.real, [-r * r + 2 * r + 4], rtol=1e-10)
+    assert orbit.stable
+    # at r = 4 the map is conjugate to the doubling map: (2^p - sum over divisors) / p orbits
+    counts = [len(periodic_orbits("Logistic", p, params={"r": 4.0}, n_starts=2000))
+              for p in (1, 2, 3, 4)]
+    assert counts == [2, 1, 2, 3]
+
+
+def test_fixed_points_bad_input():
+    with pytest.raises(ValueError, match="box"):
+        fixed_points("Lorenz", box=[[0, 1]])
+    with pytest.raises(ValueError, match="flow"):
+        periodic_orbits("Lorenz", 2)
+    with pytest.raises(ValueError, match="n_starts"):
+        fixed_points("Lorenz", n_starts=0)
+
+
+# --------------------------------------------------------------------- GALI
+def test_gali2_decays_at_the_exponent_gap():
+    x0 = cl.simulate("Lorenz", 1, transient=20.0)[-1]
+    rate = gali("Lorenz", 2, T=60.0, x0=x0).decay_rate()
+    ref = cl.systems.get("Lorenz").reference["lyapunov_spectrum"]
+    gap = ref[0] - ref[1]
+    assert rate == pytest.approx(gap, rel=0.15)
+    # a map: Henon's exponents 0.419 and ln(b) - 0.419
+    lam = cl.systems.get("Henon").reference["lyapunov_spectrum"]
+    assert gali("Henon", 2, T=200).decay_rate() == pytest.approx(lam[0] - lam[1], rel=0.1)
+
+
+def test_gali_regular_torus_stays_bounded():
+    # Henon-Heiles at E = 1/8 on an invariant torus
+    E, y = 0.125, 0.1
+    px = math.sqrt(2 * (E - (y * y / 2 - y ** 3 / 3)))
+    r = gali("HenonHeiles", 2, T=500.0, x0=[0.0, y, px, 0.0])
+    assert r.t[-1] == pytest.approx(500.0)
+    assert r.gali.min() > 1e-2
+    # a chaotic orbit at E = 1/6 collapses
+    px = math.sqrt(2 * (1 / 6 - (0.01 / 2 + 0.001 / 3)))
+    assert gali("HenonHeiles", 2, T=500.0, x0=[0.0, -0.1, px, 0.0]).gali.min() < 1e-10
+
+
+# ---------------------------------------------------------------------- RQA
+def _brute_rqa(X, eps, theiler):
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    I, J = np.indices(D.shape)
+    R = (D <= eps) & (np.abs(I - J) >= theiler)
+
+    def runs(v):
+        out, r = [], 0
+        for b in v:
+            if b:
+                r += 1
+            elif r:
+                out.append(r)
+                r = 0
+        return out + ([r] if r else [])
+
+    n = len(X)
+    dl = np.array([l for k in range(-n + 1, n) for l in runs(np.diagonal(R, k))])
+    vl = np.array([l for j in range(n) for l in runs(R[:, j])])
+    rr = R.sum() / (np.abs(I - J) >= theiler).sum()
+    return rr, dl[dl >= 2].sum() / dl.sum(), vl[vl >= 2].sum() / vl.sum(), R
+
+
+@pytest.mark.parametrize("theiler", [0, 1, 4])
+def test_rqa_matches_a_dense_count(theiler):
+    X = np.random.default_rng(3).normal(size=(250, 2))
+    r = rqa(X, eps=0.6, theiler=theiler)
+    rr, det, lam, R = _brute_rqa(X, 0.6, theiler)
+    assert r.recurrence_rate == pytest.approx(rr, rel=1e-12)
+    assert r.determinism == pytest.approx(det, rel=1e-12)
+    assert r.laminarity == pytest.approx(lam, rel=1e-12)
+    sp = recurrence_plot(X, eps=0.6, theiler=theiler)
+    assert (sp.toarray() == R).all()
+
+
+def test_rqa_periodic_against_noise():
+    t = np.arange(3000) * 0.1
+    periodic = rqa(np.sin(t), embedding=(2, 5))
+    noise = rqa(np.random.default_rng(0).normal(size=3000))
+    assert periodic.determinism > 0.95
+    assert noise.determinism < 0.3
+    assert periodic.recurrence_rate == pytest.approx(0.05, abs=0.01)
+
+
+def test_rqa_20000_points():
+    x = cl.simulate("Lorenz", 20_000, transient=50.0)
+    r = rqa(x, theiler=10)
+    assert 0.04 < r.recurrence_rate < 0.06
+    assert r.determinism > 0.9  # a smooth flow sampled densely
