@@ -8,6 +8,9 @@ from .exponent import at_reference_parameters, largest_lyapunov_exponent
 from .chaos01 import Chaos01Result, chaos_test_01
 from .fixed_points import FixedPoint, PeriodicOrbit, fixed_points, periodic_orbits
 from .gali import GaliResult, gali
+from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
+                     basins_of_attraction, find_attractors)
+from .continuation import ContinuationResult, DoublingResult, continuation, period_doublings
 from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
@@ -17,4 +20,6 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
            "largest_lyapunov_exponent", "at_reference_parameters",
            "chaos_test_01", "Chaos01Result", "fixed_points", "periodic_orbits", "FixedPoint",
            "PeriodicOrbit", "gali", "GaliResult", "rqa", "RQAResult", "recurrence_plot",
-           "recurrence_threshold", "delay_embed"]
+           "recurrence_threshold", "delay_embed", "basins_of_attraction", "basin_fractions",
+           "basin_entropy", "find_attractors", "AttractorSet", "BasinsResult", "continuation",
+           "ContinuationResult", "period_doublings", "DoublingResult"]

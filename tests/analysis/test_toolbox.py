@@ -164,3 +164,81 @@ def test_rqa_20000_points():
     r = rqa(x, theiler=10)
     assert 0.04 < r.recurrence_rate < 0.06
     assert r.determinism > 0.9  # a smooth flow sampled densely
+
+
+# ------------------------------------------------------------------- basins
+def test_unforced_duffing_two_wells_split_evenly():
+    from chaoslab.analysis import basin_entropy, basins_of_attraction
+
+    xs = np.linspace(-2, 2, 60)
+    r = basins_of_attraction("Duffing", {"x": xs, "y": xs}, params={"gamma": 0.0},
+                             n_window=50)
+    assert r.variables == ("x", "y")  # the clock variable z' = omega is left out
+    assert sorted(r.fractions) == [0, 1]
+    assert sum(r.fractions.values()) == pytest.approx(1.0)
+    # the wells x = -1 and x = +1, reached from mirror-image starts
+    np.testing.assert_allclose([r.attractors[k][:, 0].mean() for k in (0, 1)], [-1, 1],
+                               atol=1e-3)
+    assert r.fractions[0] == pytest.approx(0.5, abs=1e-12)
+    assert (r.basins == 1 - r.basins[::-1, ::-1]).all()
+    Sb, Sbb = basin_entropy(r.basins, box=5)
+    assert 0 < Sb < Sbb <= math.log(2) + 1e-12
+
+
+def test_bistable_lorenz_random_starts_split_half_and_half():
+    from chaoslab.analysis import basin_fractions
+
+    f = basin_fractions("Lorenz", 4000, params={"rho": 20.0}, seed=1)
+    assert sorted(f) == [0, 1]
+    assert f[0] == pytest.approx(0.5, abs=0.02)
+    assert basin_fractions("Lorenz", 300) == {0: 1.0}
+
+
+def test_henon_basin_of_infinity():
+    from chaoslab.analysis import basins_of_attraction
+
+    g = np.linspace(-2, 2, 80)
+    r = basins_of_attraction("Henon", {"x": g, "y": g})
+    assert sorted(r.fractions) == [-1, 0]
+    assert (r.basins[np.argmin(abs(g)), np.argmin(abs(g))]) == 0  # the origin stays
+    assert r.basins[0, 0] == -1  # (-2, -2) escapes
+
+
+def test_basin_entropy_known_values():
+    from chaoslab.analysis import basin_entropy
+
+    assert basin_entropy(np.zeros((20, 20), int)) == (0.0, 0.0)
+    checker = np.indices((20, 20)).sum(axis=0) % 2
+    Sb, Sbb = basin_entropy(checker, box=2)
+    assert Sb == pytest.approx(math.log(2)) and Sbb == pytest.approx(math.log(2))
+
+
+# ------------------------------------------------------------- continuation
+def test_logistic_period_doublings_and_feigenbaum():
+    from chaoslab.analysis import period_doublings
+
+    d = period_doublings("Logistic", "r", 2.5, 3.6, n=4)
+    assert list(d.periods) == [1, 2, 4, 8]
+    assert d.values[0] == pytest.approx(3.0, abs=1e-10)
+    assert d.values[1] == pytest.approx(1 + math.sqrt(6), abs=1e-10)
+    assert d.ratios[-1] == pytest.approx(4.669201609, rel=0.01)
+
+
+def test_continuation_keeps_ids_and_sees_the_merge():
+    from chaoslab.analysis import continuation
+
+    c = continuation("Lorenz", "rho", [10.0, 15.0, 20.0, 28.0], n_starts=300)
+    # two stable fixed points C- and C+ keep their ids; at rho = 28 one attractor
+    assert [sorted(f) for f in c.fractions[:3]] == [[0, 1]] * 3
+    assert len(c.fractions[3]) == 1
+    for f in c.fractions:
+        assert sum(f.values()) == pytest.approx(1.0)
+    rho = np.array([10.0, 15.0, 20.0])
+    for i, r in enumerate(rho):
+        x = sorted(c.attractors[i][k][:, 0].mean() for k in (0, 1))
+        np.testing.assert_allclose(x, [-math.sqrt(8 / 3 * (r - 1)), math.sqrt(8 / 3 * (r - 1))],
+                                   rtol=1e-4)
+    # the id follows the attractor: C- keeps one id across rho
+    left = [min((0, 1), key=lambda k: c.attractors[i][k][:, 0].mean()) for i in range(3)]
+    assert len(set(left)) == 1
+    assert c.fraction_table().shape == (4, len(c.ids))
