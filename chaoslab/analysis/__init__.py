@@ -11,6 +11,7 @@ from .gali import GaliResult, gali
 from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
                      basins_of_attraction, find_attractors)
 from .continuation import ContinuationResult, DoublingResult, continuation, period_doublings
+from .early_warning import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
 from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
@@ -22,4 +23,5 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
            "PeriodicOrbit", "gali", "GaliResult", "rqa", "RQAResult", "recurrence_plot",
            "recurrence_threshold", "delay_embed", "basins_of_attraction", "basin_fractions",
            "basin_entropy", "find_attractors", "AttractorSet", "BasinsResult", "continuation",
-           "ContinuationResult", "period_doublings", "DoublingResult"]
+           "ContinuationResult", "period_doublings", "DoublingResult", "early_warning",
+           "EarlyWarningResult", "ramp_run", "rolling_indicators"]

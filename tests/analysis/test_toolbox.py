@@ -242,3 +242,62 @@ def test_continuation_keeps_ids_and_sees_the_merge():
     left = [min((0, 1), key=lambda k: c.attractors[i][k][:, 0].mean()) for i in range(3)]
     assert len(set(left)) == 1
     assert c.fraction_table().shape == (4, len(c.ids))
+
+
+# ----------------------------------------------------------- early warnings
+def test_rolling_indicators_match_pandas():
+    pd = pytest.importorskip("pandas")
+    r = np.random.default_rng(0).normal(size=1500) + np.linspace(0, 3, 1500)
+    ind = cl.analysis.rolling_indicators(r, 200)
+    s = pd.Series(r).rolling(200)
+    np.testing.assert_allclose(ind["variance"][199:], s.var().values[199:], rtol=1e-9)
+    np.testing.assert_allclose(ind["skewness"][199:], s.skew().values[199:], atol=1e-9)
+    ac = s.apply(lambda v: pd.Series(v).autocorr(1), raw=True).values
+    np.testing.assert_allclose(ind["ac1"][199:], ac[199:], atol=1e-9)
+    assert np.isnan(ind["variance"][:199]).all()
+
+
+def test_early_warning_before_the_logistic_first_doubling():
+    from chaoslab.analysis import early_warning, ramp_run
+
+    # r from 2.5 to 2.98: the fixed point's multiplier 2 - r falls towards -1, so the
+    # fluctuations grow and their lag-1 autocorrelation tends to -1 (a flip)
+    for seed in (0, 1, 2):
+        t, x, r = ramp_run("Logistic", "r", (2.5, 2.98), 2000, noise=0.002, seed=seed,
+                           transient=100)
+        tau = early_warning(x[:, 0], t, bandwidth=0.05).tau
+        assert tau["variance"] > 0.7
+        assert tau["ac1"] < -0.7
+
+
+def test_early_warning_before_a_saddle_node():
+    from chaoslab.analysis import early_warning, ramp_run
+
+    fold = cl.systems.define("Fold", ["x"], ["r - x**2"], params={"r": 1.0}, x0=[1.0],
+                             dt=0.01)
+    t, x, r = ramp_run(fold, "r", (1.0, 0.02), 200.0, noise=0.02, dt=0.1, seed=0)
+    tau = early_warning(x[:, 0], t, bandwidth=0.05).tau
+    assert tau["variance"] > 0.7 and tau["ac1"] > 0.7  # slowing down: AC1 towards +1
+
+
+def test_early_warning_without_a_ramp_has_no_trend():
+    from chaoslab.analysis import early_warning, ramp_run
+
+    # Kendall's tau of one run scatters widely (sd about 0.35 here: overlapping windows),
+    # so the median over 40 runs is tested; its standard error is about 0.07
+    taus = [early_warning(ramp_run("Logistic", "r", (2.7, 2.7), 2000, noise=0.002,
+                                   seed=1000 + s)[1][:, 0], window=0.25,
+                          bandwidth=0.05).tau for s in range(40)]
+    assert abs(np.median([t["variance"] for t in taus])) < 0.2
+    assert abs(np.median([t["ac1"] for t in taus])) < 0.2
+
+
+def test_early_warning_bad_input():
+    from chaoslab.analysis import early_warning, ramp_run
+
+    with pytest.raises(ValueError, match="window"):
+        early_warning(np.ones(100), window=2.0)
+    with pytest.raises(ValueError, match="detrend"):
+        early_warning(np.ones(100), detrend="lowess")
+    with pytest.raises(ValueError, match="parameter"):
+        ramp_run("Logistic", "q", (1, 2), 100)
