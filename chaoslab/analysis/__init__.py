@@ -12,6 +12,7 @@ from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
                      basins_of_attraction, find_attractors)
 from .continuation import ContinuationResult, DoublingResult, continuation, period_doublings
 from .early_warning import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
+from .growth import ExpansionEntropyResult, expansion_entropy, local_growth_rates
 from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
@@ -24,4 +25,5 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
            "recurrence_threshold", "delay_embed", "basins_of_attraction", "basin_fractions",
            "basin_entropy", "find_attractors", "AttractorSet", "BasinsResult", "continuation",
            "ContinuationResult", "period_doublings", "DoublingResult", "early_warning",
-           "EarlyWarningResult", "ramp_run", "rolling_indicators"]
+           "EarlyWarningResult", "ramp_run", "rolling_indicators", "local_growth_rates",
+           "expansion_entropy", "ExpansionEntropyResult"]

@@ -301,3 +301,32 @@ def test_early_warning_bad_input():
         early_warning(np.ones(100), detrend="lowess")
     with pytest.raises(ValueError, match="parameter"):
         ramp_run("Logistic", "q", (1, 2), 100)
+
+
+# ------------------------------------------- local growth, expansion entropy
+def test_local_growth_rates_average_to_the_exponent():
+    from chaoslab.analysis import local_growth_rates
+
+    x = cl.simulate("Logistic", 5000, params={"r": 4.0}, transient=100)
+    g = local_growth_rates("Logistic", x, 1, params={"r": 4.0})
+    assert g.shape == (5000, 20)
+    assert np.nanmean(g) == pytest.approx(math.log(2), abs=0.02)  # ln|f'| over the density
+    x = cl.simulate("Lorenz", 300, transient=20.0, dt=0.5, substeps=50)
+    g = local_growth_rates("Lorenz", x, 10.0)
+    lam1 = cl.systems.get("Lorenz").reference["max_lyapunov"]
+    assert np.mean(g) == pytest.approx(lam1, rel=0.1)
+    assert np.std(g) > 0.05  # growth differs from place to place
+
+
+def test_expansion_entropy_known_values():
+    from chaoslab.analysis import expansion_entropy
+
+    # logistic r = 4 on [0, 1]: E_T = total variation of f^T = 2^T, so H0 = ln 2
+    r = expansion_entropy("Logistic", [[0, 1]], 12, params={"r": 4.0}, n_points=100_000)
+    assert r.H0 == pytest.approx(math.log(2), abs=0.005)
+    # Henon: the topological entropy 0.4645 (Newhouse and Pignataro 1993)
+    r = expansion_entropy("Henon", [[-1.5, 1.5], [-0.5, 0.5]], 20, n_T=20, n_points=50_000)
+    assert r.H0 == pytest.approx(0.4645, abs=0.02)
+    # a region that contracts onto a stable fixed point has none
+    r = expansion_entropy("Logistic", [[0.1, 0.9]], 12, params={"r": 2.5}, n_points=10_000)
+    assert abs(r.H0) < 1e-3
