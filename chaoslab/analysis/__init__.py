@@ -6,12 +6,12 @@ from .lyapunov import (LyapunovResult, kaplan_yorke_dimension, lyapunov_run_leng
                        lyapunov_spectrum, tangent_map)
 from .exponent import at_reference_parameters, largest_lyapunov_exponent
 from .chaos01 import Chaos01Result, chaos_test_01
-from .fixed_points import FixedPoint, PeriodicOrbit, fixed_points, periodic_orbits
-from .gali import GaliResult, gali
+from .stationary import FixedPoint, PeriodicOrbit, fixed_points, periodic_orbits
+from .alignment import GaliResult, gali
 from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
                      basins_of_attraction, find_attractors)
-from .continuation import ContinuationResult, DoublingResult, continuation, period_doublings
-from .early_warning import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
+from .bifurcation import ContinuationResult, DoublingResult, continuation, period_doublings
+from .tipping import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
 from .growth import ExpansionEntropyResult, expansion_entropy, local_growth_rates
 from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 

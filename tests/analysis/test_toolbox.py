@@ -85,8 +85,6 @@ def test_logistic_periodic_orbits():
 def test_fixed_points_bad_input():
     with pytest.raises(ValueError, match="box"):
         fixed_points("Lorenz", box=[[0, 1]])
-    with pytest.raises(ValueError, match="flow"):
-        periodic_orbits("Lorenz", 2)
     with pytest.raises(ValueError, match="n_starts"):
         fixed_points("Lorenz", n_starts=0)
 
@@ -330,3 +328,27 @@ def test_expansion_entropy_known_values():
     # a region that contracts onto a stable fixed point has none
     r = expansion_entropy("Logistic", [[0.1, 0.9]], 12, params={"r": 2.5}, n_points=10_000)
     assert abs(r.H0) < 1e-3
+
+
+def test_flow_periodic_orbits_by_shooting():
+    # Viswanath (2003), "Symbolic dynamics and periodic orbits of the Lorenz attractor",
+    # Nonlinearity 16: periods 1.558652 (AB), 2.305907 (AAB, ABB), 3.023583 (AAAB, ABBB),
+    # 3.084296 (AABB)
+    (ab,) = periodic_orbits("Lorenz", 2, section={"z": 27.0}, direction=1)
+    assert ab.period == pytest.approx(1.558652, abs=1e-4)
+    assert not ab.stable
+    assert np.min(np.abs(ab.multipliers - 1)) < 1e-6  # the multiplier along the flow
+    three = periodic_orbits("Lorenz", 3, section={"z": 27.0}, direction=1, n_starts=60)
+    assert len(three) == 2  # the mirror-image pair
+    for o in three:
+        assert o.period == pytest.approx(2.305907, abs=1e-4)
+    np.testing.assert_allclose(sorted(three[0].crossings[:, 0]),
+                               sorted(-three[1].crossings[:, 0]), atol=1e-4)
+    # Rossler's period-1 orbit: unstable at c = 5.7, a stable limit cycle at c = 2.5
+    (r1,) = periodic_orbits("Rossler", 1, section={"x": 0.0}, direction=-1, n_starts=20)
+    assert r1.period == pytest.approx(5.8811, abs=1e-3) and not r1.stable
+    (r2,) = periodic_orbits("Rossler", 1, section={"x": 0.0}, direction=-1, n_starts=20,
+                            params={"c": 2.5})
+    assert r2.stable
+    with pytest.raises(ValueError, match="section"):
+        periodic_orbits("Lorenz", 2)

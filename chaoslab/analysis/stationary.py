@@ -16,7 +16,7 @@ import numpy as np
 from ..systems import as_system
 from ..validation import check_finite_array, check_float, check_int
 
-__all__ = ["FixedPoint", "PeriodicOrbit", "fixed_points", "periodic_orbits"]
+__all__ = ["FixedPoint", "PeriodicOrbit", "FlowOrbit", "fixed_points", "periodic_orbits"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,29 @@ class PeriodicOrbit:
     @property
     def period(self) -> int:
         return len(self.points)
+
+
+@dataclass(frozen=True)
+class FlowOrbit:
+    """A periodic orbit of a flow: ``x0`` on the section, its ``period`` in time,
+    ``crossings`` (its points on the section, in order), ``multipliers`` (the Floquet
+    multipliers: eigenvalues of the monodromy matrix; one of them is 1, along the flow)
+    and whether it is stable (every other multiplier inside the unit circle)."""
+
+    x0: np.ndarray
+    period: float
+    crossings: np.ndarray
+    multipliers: np.ndarray
+    stable: bool
+
+    def points(self, system, n: int = 500) -> np.ndarray:
+        """``n`` points along one period (for drawing)."""
+        from ..integrate import simulate
+
+        s = as_system(system)
+        return np.asarray(simulate(s, n, dt=self.period / (n - 1),
+                                   substeps=max(1, int(np.ceil(self.period / (n - 1) / s.dt))),
+                                   x0=self.x0))
 
 
 def _kind(ev, is_map):
@@ -165,8 +188,14 @@ def fixed_points(system, *, params=None, box=None, n_starts: int = 200, seed=0,
 
 
 def periodic_orbits(system, period: int, *, params=None, box=None, n_starts: int = 500,
-                    seed=0, tol: float = 1e-10, max_iter: int = 60) -> list:
-    """The orbits of a map of least period ``period``.
+                    seed=0, tol: float = 1e-10, max_iter: int = 60, section=None,
+                    direction: int = 1, search_time=None) -> list:
+    """The orbits of a map of least period ``period``, or of a flow that cross a Poincare
+    section ``period`` times.
+
+    For a flow, ``section`` is ``{variable: value}`` and ``direction`` the sign of the
+    crossings counted; the orbits are found by shooting (see :func:`_flow_orbits`) and
+    returned as :class:`FlowOrbit`.
 
     Newton's method on ``g^p(x) - x`` with the exact Jacobian of the ``p``-th iterate
     (the chain of Jacobians along the orbit) from ``n_starts`` random starts in ``box``.
@@ -175,10 +204,13 @@ def periodic_orbits(system, period: int, *, params=None, box=None, n_starts: int
     coordinate.
     """
     system = as_system(system)
-    if not system.is_map:
-        raise ValueError(f"periodic_orbits finds orbits of maps; {system.name} is a flow "
-                         "(use poincare_section to turn it into a map)")
     period = check_int(period, "period", 1, 10_000)
+    if not system.is_map:
+        if section is None:
+            raise ValueError(f"periodic_orbits: {system.name} is a flow; give a Poincare "
+                             "section, e.g. section={'z': 27.0}")
+        return _flow_orbits(system, period, section, direction, params=params, tol=tol,
+                            max_iter=max_iter, search_time=search_time, n_starts=n_starts)
     n_starts = check_int(n_starts, "n_starts", 1, 10**6)
     tol = check_float(tol, "tol", positive=True)
     max_iter = check_int(max_iter, "max_iter", 1, 10**4)
@@ -214,3 +246,92 @@ def periodic_orbits(system, period: int, *, params=None, box=None, n_starts: int
         found.append(PeriodicOrbit(points=orbit, multipliers=mu,
                                    stable=bool(np.all(np.abs(mu) < 1))))
     return sorted(found, key=lambda o: tuple(o.points[0]))
+
+
+def _flow_orbits(system, p, section, direction, *, params, tol, max_iter, search_time,
+                 n_starts):
+    """Shooting: Newton on ``(x0, T)`` with ``phi_T(x0) = x0`` and ``x0`` on the section.
+
+    Starts come from close returns of a long trajectory to the section: pairs of
+    crossings ``p`` apart that lie closest together, with the time between them as the
+    first guess of the period. The Jacobian of the shooting equations holds the monodromy
+    matrix (from the exact tangent dynamics) and the vector field at the end point.
+    """
+    from ..integrate import simulate
+    from .lyapunov import tangent_map
+    from .orbits import section_crossings
+
+    if not isinstance(section, dict) or len(section) != 1:
+        raise ValueError(f"section must be one {{variable: value}}, got {section!r}")
+    (var, value), = section.items()
+    if var not in system.variables:
+        raise ValueError(f"section: {var!r} is not a variable of {system.name}; allowed: "
+                         f"{list(system.variables)}")
+    value = check_float(value, f"section[{var!r}]")
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be 1 or -1, got {direction!r}")
+    s = system if params is None else system.with_params(**params)
+    iv = s.variables.index(var)
+    T_search = 500.0 if search_time is None else check_float(search_time, "search_time",
+                                                             positive=True)
+    n = int(np.ceil(T_search / s.dt))
+    if n > 20_000_000:
+        raise ValueError(f"search_time={T_search} is {n} steps; at most 2e7 are allowed")
+    x = np.asarray(simulate(s, n, transient=50.0, on_diverge="ignore"))
+    t = np.arange(n) * s.dt
+    pts, tc = section_crossings(s, x, t, var, value, direction)
+    if len(pts) <= p:
+        raise ValueError(f"the trajectory of {s.name} crossed {var} = {value} only "
+                         f"{len(pts)} times in {T_search} time units; choose another "
+                         "section or a longer search_time")
+    gap = np.max(np.abs(pts[p:] - pts[:-p]), axis=1)
+    order = np.argsort(gap)[:max(1, min(n_starts, len(gap)))]
+    scale = float(np.max(np.ptp(pts, axis=0))) or 1.0
+    eye = np.eye(s.dim)
+    found = []
+    for k in order:
+        z, T = pts[k].copy(), float(tc[k + p] - tc[k])
+        ok = False
+        for _ in range(max_iter):
+            phi, xf, bad = tangent_map(s, z[None, :], T)
+            if np.any(np.asarray(bad) >= 0):
+                break
+            M, end = phi[0], xf[0]
+            F = np.append(end - z, z[iv] - value)
+            A = np.zeros((s.dim + 1, s.dim + 1))
+            A[:s.dim, :s.dim] = M - eye
+            A[:s.dim, s.dim] = s.rhs(end)
+            A[s.dim, iv] = 1.0
+            try:
+                step = np.linalg.solve(A, F)
+            except np.linalg.LinAlgError:
+                break
+            z = z - step[:s.dim]
+            T = T - step[s.dim]
+            if not (np.all(np.isfinite(z)) and np.isfinite(T)) or T <= 0:
+                break
+            if np.max(np.abs(step)) <= tol * (1 + scale):
+                ok = True
+                break
+        if not ok:
+            continue
+        # the orbit's own crossings: exactly p of them, or it is a shorter orbit
+        m = max(200, int(np.ceil(T / s.dt)))
+        orb = np.asarray(simulate(s, m + 1, dt=T / m, x0=z))
+        own, _ = section_crossings(s, orb, np.linspace(0, T, m + 1), var, value, direction)
+        near_start = np.max(np.abs(own - z), axis=1) < 1e-6 * (1 + scale) if len(own) else []
+        n_cross = len(own) - int(np.sum(near_start)) + 1
+        if n_cross != p:
+            continue
+        if any(np.min(np.max(np.abs(o.crossings - z), axis=1)) < 1e-6 * (1 + scale)
+               for o in found):
+            continue
+        cross = np.vstack([z[None, :], own[~np.asarray(near_start, dtype=bool)]]) \
+            if len(own) else z[None, :]
+        phi, _, _ = tangent_map(s, z[None, :], T)
+        mu = np.linalg.eigvals(phi[0])
+        mu = mu[np.argsort(-np.abs(mu))]
+        others = np.delete(mu, np.argmin(np.abs(mu - 1.0)))
+        found.append(FlowOrbit(x0=z, period=T, crossings=cross, multipliers=mu,
+                               stable=bool(np.all(np.abs(others) < 1))))
+    return sorted(found, key=lambda o: o.period)
