@@ -99,6 +99,89 @@ def _cmd_serve(args) -> int:
     return 0
 
 
+def _parse_value(text):
+    """A hyperparameter value from the command line: JSON (numbers, true, null, lists),
+    else the text itself ("auto")."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _sweep_systems(text):
+    """``all``, ``Lorenz,Rossler`` (names) or ``kind=flow,dim=3`` (a search)."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise ValueError(f"--systems must name systems, 'all' or a search such as "
+                         f"kind=flow,dim=3, got {text!r}")
+    if len(items) == 1 and items[0].lower() == "all":
+        return "all"
+    search = [t for t in items if "=" in t]
+    if search and len(search) != len(items):
+        raise ValueError(f"--systems mixes names and search terms: {text!r}; give names "
+                         "(Lorenz,Rossler) or a search (kind=flow,dim=3)")
+    if not search:
+        return items
+    out = {}
+    for t in search:
+        k, v = (s.strip() for s in t.split("=", 1))
+        out[k] = _parse_value(v) if k != "text" else v
+    return out
+
+
+def _sweep_learners(text):
+    """``parrot,esn:size=100:seed=1``: names, each with ``:NAME=VALUE`` hyperparameters."""
+    out = {}
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        name, *params = item.split(":")
+        hyper = {}
+        for kv in params:
+            if "=" not in kv:
+                raise ValueError(f"--learners: a hyperparameter must be NAME=VALUE, got "
+                                 f"{kv!r} in {item!r}")
+            k, v = kv.split("=", 1)
+            hyper[k.strip()] = _parse_value(v.strip())
+        out[item] = (name.strip(), hyper)
+    if not out:
+        raise ValueError(f"--learners must name learners, got {text!r}")
+    return out
+
+
+def _cmd_sweep(args) -> int:
+    from .experiments import sweep
+
+    seeds = args.seeds
+    if seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {seeds}")
+    res = sweep(_sweep_systems(args.systems), _sweep_learners(args.learners), seeds,
+                protocol=args.protocol, client=args.scheduler, store=args.store,
+                n_workers=args.workers, progress=not args.quiet, n_free=args.n_free,
+                rerun_errors=args.rerun_errors)
+    df = res.table()
+    summary = {"store": str(res.store), "tasks": res.n_tasks, "computed": res.computed,
+               "failed": res.failed, "skipped": res.skipped,
+               "dashboard": res.dashboard_link, "seconds": round(res.seconds, 2)}
+    if args.json:
+        json.dump(summary, sys.stdout)
+        print()
+        return 0 if res.failed == 0 else 1
+    print(f"{res.n_tasks} tasks: {res.computed} computed, {res.failed} failed, "
+          f"{res.skipped} already in the store ({res.seconds:.1f} s); store {res.store}")
+    ok = df[df["status"] == "ok"]
+    if len(ok):
+        print(f"median valid prediction time ({ok['vpt_method'].iloc[0]}, Lyapunov times), "
+              "over systems and seeds:")
+        for learner, vpt in ok.groupby("learner")["vpt"].median().sort_values(
+                ascending=False).items():
+            print(f"  {learner:24s} {vpt:8.3f}")
+    for _, row in df[df["status"] == "error"].iterrows():
+        print(f"  error: {row['system']} {row['learner']} seed {row['seed']}: {row['error']}",
+              file=sys.stderr)
+    return 0 if res.failed == 0 else 1
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="chaoslab", description="An interactive laboratory for "
                                 "chaotic dynamical systems.")
@@ -140,6 +223,29 @@ def main(argv=None) -> int:
                     help="another host the page may be opened from (repeatable), e.g. a "
                          "proxy's address")
     pv.set_defaults(func=_cmd_serve)
+
+    pw = sub.add_parser("sweep", help="systems x learners x seeds on dask, into a "
+                        "resumable Parquet store")
+    pw.add_argument("--systems", required=True,
+                    help="'all', names (Lorenz,Rossler) or a search (kind=flow,dim=3)")
+    pw.add_argument("--learners", required=True,
+                    help="names, each with optional :NAME=VALUE hyperparameters "
+                         "(parrot,esn:size=100)")
+    pw.add_argument("--seeds", type=int, default=1, help="seeds 0 .. N-1 (default 1)")
+    pw.add_argument("--store", required=True, help="results folder (created if missing)")
+    pw.add_argument("--protocol", default="gilpin2023",
+                    help="named protocol (default gilpin2023)")
+    pw.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                    help="a dask scheduler's address (default: a local cluster)")
+    pw.add_argument("--workers", type=int, default=None,
+                    help="worker processes of the local cluster (default: one per core)")
+    pw.add_argument("--n-free", type=int, default=5000,
+                    help="free-run samples for D_stsp and D_H (default 5000)")
+    pw.add_argument("--rerun-errors", action="store_true",
+                    help="run again the tasks whose stored result is an error")
+    pw.add_argument("--quiet", action="store_true", help="no progress bar")
+    pw.add_argument("--json", action="store_true", help="counts as JSON")
+    pw.set_defaults(func=_cmd_sweep)
 
     args = p.parse_args(argv)
     try:

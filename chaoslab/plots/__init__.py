@@ -7,10 +7,12 @@ from .export import columns_csv, source_csv
 from .ftle import ftle_figure, ftle_image_columns
 from .lyapunov import MAX_CURVES, convergence_figure, spectrum_figure, sweep_figure
 from .orbit import orbit_columns, orbit_figure
+from .sweep import heatmap_figure, per_system, ranking_figure, vpt_exponent_figure
 
 __all__ = ["Projection", "attractor_figure", "label_attractor", "timeseries_figure",
            "label_timeseries", "trajectory_columns", "THREE_D", "view_options", "view_axes",
            "projection_columns", "separation_figure", "spectrum_figure",
            "convergence_figure", "sweep_figure", "ftle_figure", "ftle_image_columns",
            "orbit_figure", "orbit_columns", "columns_csv", "source_csv", "MAX_SERIES",
-           "MAX_CURVES", "PALETTE"]
+           "MAX_CURVES", "PALETTE", "vpt_exponent_figure", "ranking_figure",
+           "heatmap_figure", "per_system"]
