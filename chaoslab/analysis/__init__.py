@@ -6,13 +6,14 @@ from .lyapunov import (LyapunovResult, kaplan_yorke_dimension, lyapunov_run_leng
                        lyapunov_spectrum, tangent_map)
 from .exponent import at_reference_parameters, largest_lyapunov_exponent
 from .chaos01 import Chaos01Result, chaos_test_01
-from .stationary import FixedPoint, PeriodicOrbit, fixed_points, periodic_orbits
+from .stationary import FixedPoint, FlowOrbit, PeriodicOrbit, fixed_points, periodic_orbits
 from .alignment import GaliResult, gali
 from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
                      basins_of_attraction, find_attractors)
 from .bifurcation import ContinuationResult, DoublingResult, continuation, period_doublings
 from .tipping import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
 from .growth import ExpansionEntropyResult, expansion_entropy, local_growth_rates
+from .maps import Cobweb, Density, cobweb, map_density
 from .recurrence import RQAResult, delay_embed, recurrence_plot, recurrence_threshold, rqa
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
@@ -26,4 +27,5 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
            "basin_entropy", "find_attractors", "AttractorSet", "BasinsResult", "continuation",
            "ContinuationResult", "period_doublings", "DoublingResult", "early_warning",
            "EarlyWarningResult", "ramp_run", "rolling_indicators", "local_growth_rates",
-           "expansion_entropy", "ExpansionEntropyResult"]
+           "expansion_entropy", "ExpansionEntropyResult", "FlowOrbit", "cobweb", "Cobweb",
+           "map_density", "Density"]
