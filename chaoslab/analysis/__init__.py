@@ -9,7 +9,7 @@ from .chaos01 import Chaos01Result, chaos_test_01
 from .stationary import FixedPoint, FlowOrbit, PeriodicOrbit, fixed_points, periodic_orbits
 from .alignment import GaliResult, gali
 from .basins import (AttractorSet, BasinsResult, basin_entropy, basin_fractions,
-                     basins_of_attraction, find_attractors)
+                     basins_of_attraction, clock_variables, default_box, find_attractors)
 from .bifurcation import ContinuationResult, DoublingResult, continuation, period_doublings
 from .tipping import EarlyWarningResult, early_warning, ramp_run, rolling_indicators
 from .growth import ExpansionEntropyResult, expansion_entropy, local_growth_rates
@@ -28,4 +28,4 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
            "ContinuationResult", "period_doublings", "DoublingResult", "early_warning",
            "EarlyWarningResult", "ramp_run", "rolling_indicators", "local_growth_rates",
            "expansion_entropy", "ExpansionEntropyResult", "FlowOrbit", "cobweb", "Cobweb",
-           "map_density", "Density"]
+           "map_density", "Density", "clock_variables", "default_box"]

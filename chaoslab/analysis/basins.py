@@ -29,7 +29,7 @@ from ..systems import as_system
 from ..validation import check_float, check_int
 
 __all__ = ["basins_of_attraction", "BasinsResult", "basin_fractions", "basin_entropy",
-           "find_attractors", "AttractorSet", "default_box"]
+           "find_attractors", "AttractorSet", "default_box", "clock_variables"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,10 @@ class BasinsResult(AttractorSet):
     grid: dict = field(default_factory=dict)
 
 
-def _clock_variables(system):
+def clock_variables(system) -> list:
     """Variables whose equation does not depend on the state (a clock such as
     ``z' = omega``): they never recur and are left out of the cell map."""
+    system = as_system(system)
     syms = {system.symbols[v] for v in system.variables}
     out = []
     for v, e in zip(system.variables, system.exprs):
@@ -193,7 +194,7 @@ def _setup(system, params, transient, window, n_window, variables, resolution, b
     resolution = check_int(resolution, "resolution", 2, 10_000)
     bound = check_float(bound, "bound", positive=True)
     if variables is None:
-        clocks = _clock_variables(system)
+        clocks = clock_variables(system)
         variables = [v for v in system.variables if v not in clocks]
     for v in variables:
         if v not in system.variables:

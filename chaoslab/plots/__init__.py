@@ -9,7 +9,8 @@ from .lyapunov import MAX_CURVES, convergence_figure, spectrum_figure, sweep_fig
 from .orbit import orbit_columns, orbit_figure
 from .sweep import heatmap_figure, per_system, ranking_figure, vpt_exponent_figure
 from .toolbox import (basins_figure, cobweb_figure, continuation_figure, density_figure,
-                      early_warning_figure, fixed_points_columns, recurrence_figure)
+                      early_warning_figure, fixed_points_columns, fixed_points_figure,
+                      recurrence_figure)
 
 __all__ = ["Projection", "attractor_figure", "label_attractor", "timeseries_figure",
            "label_timeseries", "trajectory_columns", "THREE_D", "view_options", "view_axes",
@@ -19,4 +20,4 @@ __all__ = ["Projection", "attractor_figure", "label_attractor", "timeseries_figu
            "MAX_CURVES", "PALETTE", "vpt_exponent_figure", "ranking_figure",
            "heatmap_figure", "per_system", "cobweb_figure", "basins_figure",
            "continuation_figure", "early_warning_figure", "recurrence_figure",
-           "density_figure", "fixed_points_columns"]
+           "density_figure", "fixed_points_columns", "fixed_points_figure"]

@@ -10,7 +10,8 @@ from bokeh.plotting import figure
 from .attractor import TOOLS
 
 __all__ = ["cobweb_figure", "basins_figure", "continuation_figure", "early_warning_figure",
-           "recurrence_figure", "density_figure", "fixed_points_columns"]
+           "recurrence_figure", "density_figure", "fixed_points_columns",
+           "fixed_points_figure"]
 
 #: colours of attractors 0, 1, 2, ...; diverged starts (-1) are light grey
 BASIN_COLOURS = list(Category10_10)
@@ -132,6 +133,21 @@ def density_figure(counts, x_range, y_range, *, height=560, width=560, log=True,
     f.grid.visible = False
     if dark:
         f.background_fill_color = "black"
+    return _finish(f)
+
+
+def fixed_points_figure(x, y, columns, *, x_label="x", y_label="y", height=460, width=620,
+                        title="Fixed points"):
+    """An attractor's projection ``(x, y)`` in grey with fixed points on top (``columns``
+    from :func:`fixed_points_columns`: green stable, red unstable)."""
+    f = figure(height=height, width=width, tools=TOOLS, title=title, name="fixed-points",
+               x_axis_label=x_label, y_axis_label=y_label, output_backend="webgl")
+    f.scatter(np.asarray(x), np.asarray(y), size=1.5, color="#999999", alpha=0.5,
+              name="attractor")
+    from bokeh.models import ColumnDataSource
+
+    f.scatter("x", "y", source=ColumnDataSource(dict(columns)), size=12, color="colour",
+              line_color="black", name="points")
     return _finish(f)
 
 
