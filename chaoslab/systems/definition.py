@@ -16,15 +16,34 @@ accepts numbers, the system's own symbols, arithmetic and a fixed list of math f
 and never passes user text to ``eval``. Every step here is linear in the length of the
 text (a parameter line is split with string methods, not a backtracking regular
 expression), so a long or hostile line costs microseconds.
+
+Sizes are bounded before anything is read: each field holds at most
+:data:`MAX_FIELD_LENGTH` characters (the name :data:`MAX_NAME_LENGTH`), at most
+:data:`MAX_EQUATIONS` equations and :data:`MAX_PARAMS` parameters, and only printable
+ASCII outside comments (a look-alike letter is an error naming its line and column).
+:func:`define_from_text` checks every equation and value with
+:func:`~chaoslab.systems.expressions.check_expression` (no sympy; time about linear in
+the text) before it builds the system, so a typed mistake is reported at once however
+large the rest is.
 """
 from __future__ import annotations
 
 import re
 
 from .catalog import define
-from .expressions import EquationError
+from .expressions import EquationError, check_ascii, check_expression, check_identifier
 
-__all__ = ["parse_definition", "define_from_text"]
+__all__ = ["parse_definition", "define_from_text", "check_definition", "MAX_FIELD_LENGTH",
+           "MAX_NAME_LENGTH", "MAX_EQUATIONS", "MAX_PARAMS"]
+
+#: Most characters in one field of a typed system (equations, parameters, x0, dt).
+MAX_FIELD_LENGTH = 10_000
+#: Most characters in a typed system's name.
+MAX_NAME_LENGTH = 100
+#: Most equations (variables) in a typed system.
+MAX_EQUATIONS = 64
+#: Most parameters in a typed system.
+MAX_PARAMS = 100
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME_RE = re.compile(_NAME)
@@ -65,10 +84,26 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
-def _lines(text: str):
-    for raw in re.split(r"[\n;]", text or ""):
+def _field(value, what: str, limit: int = MAX_FIELD_LENGTH) -> str:
+    """A form field as text ('' for None), refused early when it is not text or too long."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise EquationError(f"{what}: expected text, got {type(value).__name__}")
+    if len(value) > limit:
+        raise EquationError(f"{what}: {len(value)} characters is too long (at most {limit})")
+    return value
+
+
+def _lines(text: str, what: str):
+    """The lines of a field (split at newlines and ';'), comments cut, blanks skipped;
+    every character outside a comment is printable ASCII."""
+    k = 0
+    for raw in re.split(r"[\n;]", text):
         line = raw.split("#", 1)[0].strip()
         if line:
+            k += 1
+            check_ascii(line, f"{what} {k}")
             yield line
 
 
@@ -121,13 +156,23 @@ def parse_definition(name, kind, equations, params="", x0="", dt="") -> dict:
     >>> parse_definition("M", "map", "x_{n+1} = r*x*(1 - x)", "r = 3.9 [0, 4]")["params"]
     {'r': ['3.9', '0', '4']}
     """
-    name = (name or "").strip()
+    name = _field(name, "name", MAX_NAME_LENGTH).strip()
     if not name:
         raise EquationError("give the system a name")
+    if not name.isprintable():
+        raise EquationError(f"name: {name!r} holds a character that cannot be shown "
+                            "(a control character)")
     if kind not in ("flow", "map"):
-        raise EquationError(f"kind must be 'flow' or 'map', got {kind!r}")
+        raise EquationError(f"kind must be 'flow' or 'map', got {_short(repr(kind))}")
+    equations = _field(equations, "equations")
+    params = _field(params, "params")
+    x0 = _field(x0, "x0")
+    dt = _field(dt, "dt")
     variables, rhs = [], []
-    for k, line in enumerate(_lines(equations), 1):
+    for k, line in enumerate(_lines(equations, "equation"), 1):
+        if k > MAX_EQUATIONS:
+            raise EquationError(f"more than {MAX_EQUATIONS} equations: a typed system has "
+                                f"at most {MAX_EQUATIONS} variables")
         if "=" not in line:
             raise EquationError(f"equation {k}: {_short(line)!r} has no '=' "
                                 "(write dx/dt = ...)")
@@ -139,7 +184,10 @@ def parse_definition(name, kind, equations, params="", x0="", dt="") -> dict:
     if not variables:
         raise EquationError("type at least one equation, e.g. dx/dt = -x")
     pars = {}
-    for k, line in enumerate(_lines(params), 1):
+    for k, line in enumerate(_lines(params, "parameter line"), 1):
+        if k > MAX_PARAMS:
+            raise EquationError(f"more than {MAX_PARAMS} parameter lines: a typed system has "
+                                f"at most {MAX_PARAMS} parameters")
         parsed = _param_line(line)
         if parsed is None:
             raise EquationError(f"parameter line {k}: {_short(line)!r} should read "
@@ -148,19 +196,54 @@ def parse_definition(name, kind, equations, params="", x0="", dt="") -> dict:
         if pname in pars:
             raise EquationError(f"parameter {pname} is given twice")
         pars[pname] = [value, lo, hi] if lo is not None else value
-    x0_items = [v for v in re.split(r"[,\s]+", (x0 or "").strip()) if v]
+    check_ascii(x0, "x0")
+    check_ascii(dt, "dt")
+    x0_items = [v for v in re.split(r"[,\s]+", x0.strip()) if v]
     if x0_items and len(x0_items) != len(variables):
         raise EquationError(f"x0 needs {len(variables)} values (one per variable "
                             f"{', '.join(variables)}), got {len(x0_items)}")
     out = dict(name=name, variables=variables, equations=rhs, params=pars,
                x0=x0_items or None, kind=kind)
-    if kind == "flow" and (dt or "").strip():
+    if kind == "flow" and dt.strip():
         out["dt"] = dt.strip()
     return out
+
+
+def check_definition(d: dict) -> None:
+    """Check what :func:`parse_definition` returned without building it: names, every
+    equation and every number, with
+    :func:`~chaoslab.systems.expressions.check_expression` (no sympy).
+    The labels are those :func:`~chaoslab.systems.define` uses, so a message reads the
+    same whichever step finds the problem."""
+    name, variables, params = d["name"], d["variables"], d["params"]
+    for v in variables:
+        check_identifier(v, f"{name}: variable")
+    for p in params:
+        check_identifier(p, f"{name}: parameter")
+    names = list(variables) + list(params) + (["t"] if d["kind"] == "flow" else [])
+    lhs = "{}_next" if d["kind"] == "map" else "d{}/dt"
+    for v, text in zip(variables, d["equations"]):
+        check_expression(text, names, label=f"{name}: {lhs.format(v)}")
+    for p, value in params.items():
+        if isinstance(value, list):
+            for text, what in zip(value, ("", " min", " max")):
+                check_expression(text, (), label=f"{name}: parameter {p}{what}")
+        else:
+            check_expression(value, (), label=f"{name}: parameter {p}")
+    for text in d["x0"] or ():
+        check_expression(text, (), label=f"{name}: x0")
+    if "dt" in d:
+        check_expression(d["dt"], (), label=f"{name}: dt")
 
 
 def define_from_text(**fields):
     """:func:`chaoslab.systems.define` on a system typed as text (the keywords of
     :func:`parse_definition`: ``name``, ``kind``, ``equations``, ``params``, ``x0``,
-    ``dt``)."""
-    return define(**parse_definition(**fields))
+    ``dt``).
+
+    Every equation and number is checked (:func:`check_definition`) before the system is
+    built, so a mistake anywhere in a large system is reported at once.
+    """
+    d = parse_definition(**fields)
+    check_definition(d)
+    return define(**d)
