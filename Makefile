@@ -9,7 +9,7 @@ PORT   ?= 5006
 ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: app test bench bench-all browser clean
+.PHONY: app test fuzz bench bench-all browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ browser:
 
 test: $(VENV)/.test browser
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+# generated calls of the public API and mutated model files, new examples each run
+# (>= 20,000 calls and 20,000 files; about half an hour on two cores)
+fuzz: $(VENV)/.test
+	CHAOSLAB_FUZZ_EXAMPLES=24000 CHAOSLAB_FUZZ_FILES=20000 $(PY) -m pytest -q -p no:cacheprovider \
+		tests/fuzz tests/learners/test_file_hardening.py tests/systems/test_equation_hardening.py
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run

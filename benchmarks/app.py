@@ -83,13 +83,16 @@ def _rss_mb(pid):
 def _start_server(cache_dir):
     port = _free_port()
     env = {**os.environ, "CHAOSLAB_CACHE_DIR": cache_dir}
+    # the log goes to a file: a pipe nobody reads would stall the server once full
+    log = tempfile.NamedTemporaryFile("w+", prefix="chaoslab-serve-", suffix=".log",
+                                      delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "chaoslab.cli", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}/chaoslab"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("chaoslab serve exited:\n" + proc.stdout.read())
+            raise RuntimeError("chaoslab serve exited:\n" + open(log.name).read())
         try:
             urllib.request.urlopen(url, timeout=5)
             return proc, url

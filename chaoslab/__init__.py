@@ -12,14 +12,16 @@ from importlib import import_module
 from . import analysis, systems
 from .analysis import (correlation_dimension, ftle_field, kaplan_yorke_dimension,
                        lyapunov_spectrum, orbit_diagram, poincare_section, power_spectrum)
-from .integrate import DivergenceWarning, SimulationDiverged, simulate
+from .integrate import (DivergenceWarning, SimulationDiverged, StepBudgetExhausted,
+                        StepBudgetWarning, simulate)
 from .systems import EquationError, UnknownSystemError
 
 __version__ = "0.2.0"
 
 __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke_dimension",
            "ftle_field", "orbit_diagram", "poincare_section", "correlation_dimension",
-           "power_spectrum", "DivergenceWarning", "SimulationDiverged",
+           "power_spectrum", "DivergenceWarning", "SimulationDiverged", "StepBudgetWarning",
+           "StepBudgetExhausted",
            "EquationError", "UnknownSystemError", "__version__"]
 
 _LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics",

@@ -95,7 +95,7 @@ def _cmd_serve(args) -> int:
     from .app.serve import serve
 
     serve(port=args.port, address=args.address, show=args.show,
-          allow_websocket_origin=args.allow_websocket_origin)
+          allow_websocket_origin=args.allow_websocket_origin, allow_host=args.allow_host)
     return 0
 
 
@@ -222,6 +222,9 @@ def main(argv=None) -> int:
     pv.add_argument("--allow-websocket-origin", action="append", metavar="HOST[:PORT]",
                     help="another host the page may be opened from (repeatable), e.g. a "
                          "proxy's address")
+    pv.add_argument("--allow-host", action="append", metavar="NAME",
+                    help="a host name the server answers to (repeatable); IP addresses and "
+                         "localhost always are, any other name gets 403 (no DNS rebinding)")
     pv.set_defaults(func=_cmd_serve)
 
     pw = sub.add_parser("sweep", help="systems x learners x seeds on dask, into a "

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import warnings
 
 import numpy as np
 
 __all__ = ["check_int", "check_float", "check_dt", "check_choice", "check_finite_array",
-           "renamed_keyword"]
+           "renamed_keyword", "check_memory", "available_memory", "check_steps", "MAX_STEPS",
+           "as_float_array"]
+
+#: The most integration steps (or map iterations) one trajectory may take in one call: a
+#: span of time over a tiny step (``T=1, dt=1e-300``) is refused instead of running for
+#: ever.
+MAX_STEPS = 10 ** 9
 
 
 def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -78,29 +85,121 @@ def check_dt(dt, name: str = "dt") -> float:
 def check_choice(value, name: str, allowed) -> object:
     """``value`` if it is one of ``allowed``; else a ValueError listing them."""
     allowed = tuple(allowed)
-    try:
-        ok = value in allowed
-    except TypeError:  # an unhashable value
+    if isinstance(value, np.ndarray):  # compared element by element: never one choice
         ok = False
+    else:
+        try:
+            ok = bool(value in allowed)
+        except (TypeError, ValueError):  # an unhashable value, an array inside a list
+            ok = False
     if not ok:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, "
                          f"got {value!r}")
     return value
 
 
-def check_finite_array(x, name: str, ndim=None) -> np.ndarray:
-    """``x`` as a float64 array with no NaN or inf (and ``ndim`` dimensions if given)."""
+def _shown(value, n: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def as_float_array(x, name: str, ndim=None, finite: bool = False,
+                   min_size: int = 0) -> np.ndarray:
+    """``x`` as a float64 array: real numbers only (text, bytes, complex numbers and
+    objects are refused rather than converted or truncated).
+
+    ``ndim`` (an int or a tuple of ints) asks for that many dimensions, ``finite`` for no
+    NaN or inf, ``min_size`` for at least that many elements.
+    """
+    if isinstance(x, (str, bytes, dict, bool, np.bool_)) or x is None:
+        raise ValueError(f"{name} must be an array of real numbers, got {_shown(x)}")
     try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") \
+        raw = np.asarray(x)
+        if raw.dtype.kind not in "iuf":  # int and float only
+            if raw.dtype.kind == "c":
+                raise ValueError(f"{name} must hold real numbers, got complex values "
+                                 f"{_shown(x)}")
+            if raw.dtype.kind != "O":
+                raise TypeError
+        arr = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(name):
+            raise
+        raise ValueError(f"{name} must be an array of real numbers, got {_shown(x)}") \
             from None
     if ndim is not None and arr.ndim not in np.atleast_1d(ndim):
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+        dims = " or ".join(map(str, np.atleast_1d(ndim)))
+        raise ValueError(f"{name} must be an array of {dims} dimension(s), got shape "
+                         f"{arr.shape}: {_shown(x)}")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} value(s), got shape "
+                         f"{arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
         first = np.argwhere(~np.isfinite(arr))[0].tolist()
         raise ValueError(f"{name} holds a non-finite value at index {first}")
     return arr
+
+
+def check_finite_array(x, name: str, ndim=None) -> np.ndarray:
+    """``x`` as a float64 array with no NaN or inf (and ``ndim`` dimensions if given)."""
+    return as_float_array(x, name, ndim=ndim, finite=True)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation now (``MemAvailable`` of
+    /proc/meminfo, else free physical pages); 2**62 where neither can be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 2 ** 62
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{int(nbytes)} bytes"
+
+
+def check_memory(nbytes, what: str) -> None:
+    """Refuse, before allocating, a request whose arrays would need more memory than the
+    machine has available now.
+
+    ``nbytes`` is the estimated size (a float is fine: products of large sizes are
+    computed without overflow); ``what`` says which request it is, with its sizes, e.g.
+    ``"simulate: n_steps=10**9 x 4 trajectories x dim 3"``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what``, the size needed and the size available.
+    """
+    need = float(nbytes)
+    avail = available_memory()
+    if not math.isfinite(need) or need > avail:
+        raise ValueError(f"{what} would need {_size(need)} of memory, more than the "
+                         f"{_size(avail)} available; ask for fewer samples or points")
+
+
+def check_steps(n, what: str, limit: int = MAX_STEPS, exact: bool = True):
+    """A count of steps refused beyond ``limit`` (and if not finite).
+
+    ``n`` may be a float such as ``T / dt``: with ``exact=False`` it is returned as a float
+    for the caller to round, else as an ``int``. ``what`` names the arguments that set the
+    count, e.g. ``"T=1.0 at dt=1e-12"``.
+    """
+    n_f = float(n)
+    if not math.isfinite(n_f) or n_f > limit:
+        raise ValueError(f"{what} would take {n_f:.3g} steps per trajectory, more than the "
+                         f"{limit:.0e} allowed in one call")
+    return int(n) if exact else n_f
 
 
 def renamed_keyword(kwargs: dict, old: str, new: str, value, default=None, *, func: str = "",

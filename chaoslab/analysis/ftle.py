@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from ..integrate.simulate import DivergenceWarning
-from ..validation import check_dt, check_float
+from ..validation import as_float_array, check_dt, check_float, check_memory
 from ..systems import as_system
 from ..systems.system import System
 from .lyapunov import tangent_map
@@ -32,12 +32,15 @@ __all__ = ["ftle_field", "ftle_ridges", "default_grid"]
 
 def _axes_and_columns(system: System, plane, axes):
     D = system.dim
+    if plane is not None and not isinstance(plane, dict):
+        raise ValueError(f"plane must be a dict of fixed values, e.g. plane={{'z': 27.0}}, "
+                         f"got {plane!r:.60}")
     plane = dict(plane or {})
     for k, v in plane.items():
         if k not in system.variables:
             raise ValueError(f"{system.name} has no variable {k!r} to fix in the plane "
                              f"(variables: {', '.join(system.variables)})")
-        check_float(v, f"plane[{k!r}]")
+        plane[k] = check_float(v, f"plane[{k!r}]")
     free = [v for v in system.variables if v not in plane]
     if axes is None:
         if len(free) != 2:
@@ -45,7 +48,9 @@ def _axes_and_columns(system: System, plane, axes):
                              f"plane={{...}} (e.g. plane={{{free[-1]!r}: 0.0}}), or name the "
                              "two grid axes with axes=(..., ...)")
         axes = tuple(free)
-    if len(axes) != 2 or any(a not in free for a in axes):
+    if isinstance(axes, str) or not isinstance(axes, (tuple, list)) or len(axes) != 2 \
+            or any(not isinstance(a, str) or a not in free for a in axes) \
+            or axes[0] == axes[1]:
         raise ValueError(f"axes must be two variables of {system.name} not fixed by plane, "
                          f"got {axes!r}")
     missing = [v for v in free if v not in axes]
@@ -101,14 +106,17 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
     """
     system = as_system(system)
     if system.is_map:
-        raise ValueError("ftle_field needs a flow; for maps use lyapunov_spectrum")
+        raise ValueError(f"system must be a flow: ftle_field needs a flow, {system.name} is "
+                         "a map (for maps use lyapunov_spectrum)")
     T = check_float(T, "T")
     if T == 0:
         raise ValueError("T must be non-zero")
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.ndim != 1 or y.ndim != 1 or not len(x) or not len(y):
-        raise ValueError("x and y must be non-empty 1-D arrays of grid coordinates")
+    t0 = check_float(t0, "t0")
+    bound = check_float(bound, "bound", positive=True)
+    x = as_float_array(x, "x", ndim=1, finite=True, min_size=1)
+    y = as_float_array(y, "y", ndim=1, finite=True, min_size=1)
+    check_memory(8.0 * len(x) * len(y) * (3 * system.dim + 4),
+                 f"ftle_field: a grid of {len(x)} x {len(y)} points")
     (i, j), plane, cols = _axes_and_columns(system, plane, axes)
     X, Y = np.meshgrid(x, y, indexing="ij")
     pts = np.empty((X.size, system.dim))

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..integrate.simulate import DivergenceWarning, prepare_batch
-from ..validation import check_dt, check_float, check_int
+from ..validation import (check_choice, check_dt, check_float, check_int, check_memory,
+                          check_steps)
 from ..systems import as_system
 from ..systems.system import System
 
@@ -59,6 +60,8 @@ def lyapunov_run_length(system: System, T=None, dt=None, transient=None) -> tupl
         dt = 1.0
         n = 1_000_000 if T is None else check_int(T, "T (iterations)", 1)
         tr = 1_000 if transient is None else check_int(transient, "transient", 0)
+        check_steps(n, f"T={n} iterations")
+        check_steps(tr, f"transient={tr} iterations")
         return dt, n, tr
     dt = system.dt if dt is None else check_dt(dt)
     if T is None:  # 10,000 periods, at most 3 million steps, unless the entry says less
@@ -66,7 +69,10 @@ def lyapunov_run_length(system: System, T=None, dt=None, transient=None) -> tupl
     T = check_float(T, "T", positive=True)
     transient = (20.0 * system.period if transient is None
                  else check_float(transient, "transient", nonnegative=True))
-    return dt, max(1, int(round(T / dt))), int(round(transient / dt))
+    n = max(1, round(check_steps(T / dt, f"T={T:g} at dt={dt:g}", exact=False)))
+    tr = round(check_steps(transient / dt, f"transient={transient:g} at dt={dt:g}",
+                           exact=False))
+    return dt, n, tr
 
 
 def _run_lyap(system, X, Pm, Q, t0, h, n_steps, renorm, hist_every, n_hist, bound):
@@ -136,6 +142,11 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
         ``(batch, k)`` for a batch.
     """
     system = as_system(system)
+    seed = check_int(seed, "seed", 0)
+    return_history = check_choice(return_history, "return_history", (False, True))
+    backend = check_choice(backend, "backend", ("numba", "torch"))
+    t0 = check_float(t0, "t0")
+    bound = check_float(bound, "bound", positive=True)
     if system.is_delay:
         if n_exponents not in (None, 1) or return_history or backend != "numba":
             raise ValueError(f"{system.name} is a delay system (infinite-dimensional): "
@@ -146,7 +157,8 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     D = system.dim
     k = D if n_exponents is None else check_int(n_exponents, "n_exponents", 1)
     if k > D:
-        raise ValueError(f"{system.name} has {D} exponents, asked for {k}")
+        raise ValueError(f"n_exponents must be <= {D}: {system.name} has {D} exponents, "
+                         f"got {k}")
     h, n_steps, n_tr = lyapunov_run_length(system, T, dt, transient)
     renorm = (1 if system.is_map else 10) if renorm is None else check_int(renorm, "renorm", 1)
     if n_steps < renorm:
@@ -169,6 +181,9 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     B = X.shape[1]
     Q0, _ = np.linalg.qr(rng.normal(size=(D, k)))
     Q = np.array(np.broadcast_to(Q0, (B, D, k)), order="C")
+    n_history = check_int(n_history, "n_history", 1)
+    check_memory(8.0 * B * k * (min(n_history, n_steps) if return_history else 1),
+                 f"lyapunov_spectrum: {B} trajectories x n_history={n_history}")
     n_hist = min(n_history, n_steps) if return_history else 0
     hist_every = max(1, n_steps // n_hist) if n_hist else 0
 
@@ -306,7 +321,7 @@ def tangent_map(system, x0, T, *, dt=None, t0=0.0, columns=None, params=None, bo
         raise ValueError("tangent_map integrates flows; iterate a map's Jacobian instead")
     T = check_float(T, "T")
     h = system.dt if dt is None else check_dt(dt)
-    n = max(1, int(math.ceil(abs(T) / h)))
+    n = max(1, math.ceil(check_steps(abs(T) / h, f"T={T:g} at dt={h:g}", exact=False)))
     h = T / n
     X, Pm, _ = prepare_batch(system, x0, params)
     B = X.shape[1]

@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 
 from ..integrate.simulate import DivergenceWarning, simulate
-from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+from ..validation import (as_float_array, check_choice, check_dt, check_float, check_int,
+                          check_memory, check_steps, reject_unknown, renamed_keyword)
 from ..systems import as_system
 
 __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxima",
@@ -17,13 +18,23 @@ __all__ = ["orbit_diagram", "poincare_section", "section_crossings", "local_maxi
 def _variable_index(system, variable):
     if isinstance(variable, str):
         if variable not in system.variables:
-            raise ValueError(f"{system.name} has no variable {variable!r} "
+            raise ValueError(f"variable: {system.name} has no variable {variable!r} "
                              f"(variables: {', '.join(system.variables)})")
         return system.variables.index(variable)
     i = check_int(variable, "variable", 0)
     if i >= system.dim:
         raise ValueError(f"variable index {i} out of range for {system.name} (dim {system.dim})")
     return i
+
+
+def _params_dict(system, params) -> dict:
+    """``params`` as a dict of overrides (None is none); anything else is refused."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a dict of parameter values of {system.name}, got "
+                         f"{type(params).__name__} {params!r:.60}")
+    return params
 
 
 def local_maxima(series):
@@ -88,13 +99,13 @@ def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable
     T = renamed_keyword(deprecated, "n_keep", "T", T, func="orbit_diagram",
                         convert=lambda n: n * h)
     reject_unknown(deprecated, "orbit_diagram")
-    if parameter not in system.params:
-        raise ValueError(f"{system.name} has no parameter {parameter!r} "
+    if not isinstance(parameter, str) or parameter not in system.params:
+        raise ValueError(f"parameter: {system.name} has no parameter {parameter!r} "
                          f"(parameters: {', '.join(system.params) or 'none'})")
-    values = np.asarray(values, dtype=float).ravel()
-    if not len(values) or not np.all(np.isfinite(values)):
-        raise ValueError("values must be a non-empty array of finite numbers")
+    values = as_float_array(values, "values", finite=True, min_size=1).ravel()
     iv = _variable_index(system, variable)
+    params = _params_dict(system, params)
+    continuation = check_choice(continuation, "continuation", (False, True))
     if system.is_map:
         transient = 1000.0 if transient is None else transient
         T = 200.0 if T is None else T
@@ -103,9 +114,12 @@ def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable
         T = 100.0 * system.period if T is None else T
     transient = check_float(transient, "transient", nonnegative=True)
     T = check_float(T, "T", positive=True)
-    n_keep = max(1 if system.is_map else 3, int(round(T / h)))
+    n_keep = max(1 if system.is_map else 3, round(check_steps(T / h, f"T={T:g} at dt={h:g}",
+                                                              exact=False)))
+    check_memory(8.0 * len(values) * n_keep * system.dim,
+                 f"orbit_diagram: {len(values)} values x T={T:g} ({n_keep} samples)")
     base = dict(system.values)
-    base.update(params or {})
+    base.update(params)
 
     def run(vals, start, transient):
         p = dict(base)
@@ -113,8 +127,12 @@ def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable
         return simulate(system, n_keep, dt=dt, x0=start, transient=transient,
                         params=p, on_diverge="ignore", full_output=True)
 
+    start = system.x0 if x0 is None else as_float_array(x0, "x0", ndim=(1, 2), finite=True)
+    shapes = [(system.dim,)] if continuation else [(system.dim,), (len(values), system.dim)]
+    if start.shape not in shapes:
+        raise ValueError(f"x0 must have shape {' or '.join(map(str, shapes))} for "
+                         f"{system.name}, got {start.shape}")
     if continuation:
-        start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
         traj, dead = [], []
         for v in values:
             r = run(np.array([v]), start[None, :], transient)
@@ -126,7 +144,6 @@ def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable
         X = np.stack(traj)
         dead = np.array(dead)
     else:
-        start = system.x0 if x0 is None else np.asarray(x0, dtype=float)
         r = run(values, np.broadcast_to(start, (len(values), system.dim)), transient)
         X = r.x
         dead = np.zeros(len(values), bool)
@@ -206,14 +223,21 @@ def poincare_section(system, variable, value, *, direction=1, n_steps=None, dt=N
     """
     system = as_system(system)
     if system.is_map:
-        raise ValueError("a Poincare section is taken of a flow; a map is its own section")
-    check_float(value, "value")
+        raise ValueError(f"system must be a flow: a Poincare section is taken of a flow; "
+                         f"{system.name} is a map, its own section")
+    value = check_float(value, "value")
+    _variable_index(system, variable)
+    direction = check_choice(direction, "direction", (1, -1, 0))
+    params = None if params is None else _params_dict(system, params)
     h = system.dt if dt is None else check_dt(dt)
     per = max(1, int(round(system.period / h)))
     n_steps = 500 * per if n_steps is None else check_int(n_steps, "n_steps", 2)
     transient = (20.0 * system.period if transient is None
                  else check_float(transient, "transient", nonnegative=True))
-    p = None if params is None else {**system.values, **params}
+    p = None if params is None else \
+        {**system.values, **{k: check_float(v, f"params[{k!r}]") for k, v in params.items()}}
+    if x0 is not None:
+        x0 = as_float_array(x0, "x0", ndim=1)
     r = simulate(system, n_steps, dt=h, x0=x0, transient=transient, params=p,
                  full_output=True, on_diverge="warn")
     x, t = r.x, r.t
@@ -229,17 +253,20 @@ def correlation_sum(points, radii, *, max_points=4000, seed=0):
     closer than r (a random subset of ``max_points`` points is used)."""
     from scipy.spatial import cKDTree
 
-    pts = np.asarray(points, dtype=float)
+    pts = as_float_array(points, "points", ndim=(1, 2))
     if pts.ndim == 1:
         pts = pts[:, None]
+    max_points = check_int(max_points, "max_points", 10)
+    seed = check_int(seed, "seed", 0)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     if len(pts) > max_points:
         pts = pts[np.random.default_rng(seed).choice(len(pts), max_points, replace=False)]
     n = len(pts)
     if n < 10:
-        raise ValueError("the correlation sum needs at least 10 finite points")
+        raise ValueError(f"points: the correlation sum needs at least 10 finite points, got "
+                         f"{n}")
     tree = cKDTree(pts)
-    radii = np.asarray(radii, dtype=float)
+    radii = as_float_array(radii, "radii", ndim=(0, 1), finite=True)
     counts = tree.count_neighbors(tree, radii) - n  # pairs (i, j), i != j, both orders
     return counts / (n * (n - 1))
 
@@ -257,14 +284,32 @@ def correlation_dimension(points, radii=None, *, fit=(0.02, 0.3), max_points=400
     Grassberger, P. and Procaccia, I. (1983). Characterization of strange attractors.
     Physical Review Letters 50, 346-349.
     """
-    pts = np.asarray(points, dtype=float)
+    pts = as_float_array(points, "points", ndim=(1, 2))
     if pts.ndim == 1:
         pts = pts[:, None]
-    diam = float(np.nanmax(np.nanmax(pts, axis=0) - np.nanmin(pts, axis=0)))
+    finite = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(finite) < 10:
+        raise ValueError(f"points: the correlation dimension needs at least 10 finite "
+                         f"points, got {len(finite)}")
     if radii is None:
+        fit = as_float_array(fit, "fit", ndim=1, finite=True)
+        if fit.shape != (2,) or not 0 < fit[0] < fit[1]:
+            raise ValueError(f"fit must be two fractions 0 < low < high of the attractor's "
+                             f"diameter, got {fit.tolist()}")
+        diam = float(np.max(np.max(finite, axis=0) - np.min(finite, axis=0)))
+        if not diam > 0:
+            raise ValueError("points: all points coincide; the attractor has no extent")
         radii = diam * np.logspace(math.log10(fit[0]), math.log10(fit[1]), 16)
-    c = correlation_sum(pts, radii, max_points=max_points, seed=seed)
+    else:
+        radii = as_float_array(radii, "radii", ndim=1, finite=True)
+        if len(radii) < 2 or np.any(radii <= 0):
+            raise ValueError(f"radii must be at least two positive radii, got "
+                             f"{radii.tolist()[:8]}")
+    c = correlation_sum(finite, radii, max_points=max_points, seed=seed)
     ok = c > 0
+    if np.count_nonzero(ok) < 2 or len(np.unique(radii[ok])) < 2:
+        raise ValueError(f"radii: fewer than two radii hold pairs of points (radii "
+                         f"{radii.tolist()[:8]}...); choose larger radii or more points")
     slope, _ = np.polyfit(np.log(radii[ok]), np.log(c[ok]), 1)
     if return_curve:
         return float(slope), np.asarray(radii), c
@@ -279,9 +324,12 @@ def power_spectrum(x, dt=1.0, *, nperseg=None):
     """
     from scipy.signal import welch
 
-    x = np.asarray(x, dtype=float)
+    x = as_float_array(x, "x", ndim=(1, 2), finite=True)
     dt = check_dt(dt)
     n = x.shape[0]
+    if n < 8:
+        raise ValueError(f"x must hold at least 8 samples along its first axis, got shape "
+                         f"{x.shape}")
     nperseg = min(n, 1024) if nperseg is None else check_int(nperseg, "nperseg", 8)
     f, p = welch(x, fs=1.0 / dt, nperseg=nperseg, axis=0)
     return f, p

@@ -33,7 +33,9 @@ class DynamicSelect:
         obj.param.watch(self._from_param, name)
 
     def _from_widget(self, event):
-        if not self._resetting and event.new is not None:
+        # a choice of the previous options (the page had not redrawn yet) is ignored
+        if not self._resetting and event.new is not None and \
+                event.new in self.widget.options:
             setattr(self.obj, self.name, event.new)
 
     def _from_param(self, event):
@@ -157,6 +159,10 @@ class LazyView(pn.viewable.Viewer):
             self.refresh()
 
     def refresh(self):
-        """Compute now (whether or not shown)."""
+        """Compute now (whether or not shown); after the state's restart while its
+        kernels are being prepared (the restart brings the view up to date)."""
+        if self.state.preparing:
+            self._done_key = None
+            return
         self._done_key = self.key()
         self.compute()

@@ -9,6 +9,7 @@ import param
 
 from .. import systems
 from .jobs import locked
+from .limits import dt_range, size_range
 from .state import LabState
 from .text import plain
 
@@ -106,7 +107,8 @@ class ParameterControls(pn.viewable.Viewer):
         sliders = {}
         if s.size is not None:
             z = s.size
-            w = pn.widgets.IntSlider(name=z.name, start=z.min, end=min(z.max, 64),
+            lo, hi = size_range(s)
+            w = pn.widgets.IntSlider(name=z.name, start=lo, end=hi,
                                      value=int(self.state.values.get(z.name, z.value)),
                                      sizing_mode="stretch_width")
             w.param.watch(self._on_slider, "value_throttled")
@@ -137,8 +139,15 @@ class ParameterControls(pn.viewable.Viewer):
                 w.value = v
 
     def _on_slider(self, event):
+        w = event.obj
+        if self.sliders.get(w.name) is not w:
+            # a slider of the previous system, moved before the page redrew: its
+            # parameter is not the current system's
+            return
+        # a crafted message can carry any number: keep to the slider's range
+        v = min(max(event.new, w.start), w.end)
         values = dict(self.state.values)
-        values[event.obj.name] = event.new
+        values[w.name] = v
         self.state.values = values
 
 
@@ -215,6 +224,11 @@ class IntegrationControls(pn.viewable.Viewer):
         v = event.new
         if v is not None and v <= 0:
             return
+        if v is not None and not self.state.system.is_map:
+            hi = dt_range(self.state.system)[1]
+            if v > hi:  # a large step costs an adaptive run up to max_steps per sample
+                self.dt.value = hi
+                return
         if v != self.state.dt:
             self.state.dt = v
 

@@ -1,10 +1,12 @@
 """Typing a new system: a form whose text goes to ``cl.systems.define`` (the safe parser).
 
 :func:`chaoslab.systems.parse_definition` only splits the form's text into names and
-strings; every
-expression and number is read by chaoslab's parser inside ``define``, which accepts
+strings (parameter lines with string methods, no regular expression that could
+backtrack); every expression and number is read by chaoslab's parser, which accepts
 numbers, the system's own symbols, arithmetic and a fixed list of math functions, and
-never passes user text to ``eval``.
+never passes user text to ``eval``. Sizes are bounded and checked before anything is
+parsed, so a hostile form costs milliseconds and holds no one else's session. Messages
+quote the typed text escaped: it shows as typed and never becomes markup.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import param
 
 from ..systems import EquationError, define_from_text
 from .jobs import locked
+from .limits import check_dim
 from .state import LabState
+from .text import plain
 
 __all__ = ["SystemEditor", "EXAMPLES"]
 
@@ -97,21 +101,22 @@ class SystemEditor(pn.viewable.Viewer):
         """Define the system from the form and show it; return it (None on an error)."""
         try:
             s = define_from_text(**self.fields())
+            check_dim(s)
             self.state.add_system(s)
         except (EquationError, ValueError, KeyError, TypeError) as exc:
             text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
             self.message.alert_type = "danger"
-            self.message.object = f"**Not defined:** {text}"
+            self.message.object = f"**Not defined:** {plain(text)}"
             self.message.visible = True
             return None
         except Exception as exc:  # never a traceback in the page (the log keeps it)
             logging.getLogger(__name__).exception("defining a system failed")
             self.message.alert_type = "danger"
-            self.message.object = f"**Not defined:** {type(exc).__name__}: {exc}"
+            self.message.object = f"**Not defined:** {type(exc).__name__}: {plain(exc)}"
             self.message.visible = True
             return None
         self.message.alert_type = "success"
-        self.message.object = (f"**{s.name}** defined ({s.kind}, {s.dim} variables) and "
-                               "selected.")
+        self.message.object = (f"**{plain(s.name)}** defined ({s.kind}, {s.dim} variables) "
+                               "and selected.")
         self.message.visible = True
         return s

@@ -18,6 +18,7 @@ from .busy import DynamicSelect, system_key
 from .jobs import JobRunner, ui_dispatcher
 from .state import LabState
 from .text import fmt, html, lyapunov_sentence, rate_unit, time_unit
+from .warm import before_work
 
 __all__ = ["ExploreView"]
 
@@ -232,7 +233,7 @@ class ExploreView(pn.viewable.Viewer):
         self._later(lambda: self._redraw_rest(rev))
 
     def _redraw_rest(self, revision):
-        if revision != self.state.revision:
+        if revision != self.state.revision or self.state.preparing:
             return  # a newer restart is on its way
         with pn.io.hold():
             m = self.ts_length
@@ -292,7 +293,7 @@ class ExploreView(pn.viewable.Viewer):
     def release_ensemble(self):
         """A new cloud of nearby starts at the current point, and its separations."""
         st = self.state
-        if st.x is None or not np.all(np.isfinite(st.x)):
+        if st.x is None or not np.all(np.isfinite(st.x)) or st.preparing:
             return
         s = st.current()
         lam = st.lyapunov_exponent
@@ -336,6 +337,7 @@ class ExploreView(pn.viewable.Viewer):
         T = 20_000 if s.is_map else 300 * s.period
 
         def work(job):
+            before_work(s, job)
             return largest_lyapunov_exponent(s, None if s.is_map else st.step, T=T)
 
         def done(lam):

@@ -17,6 +17,7 @@ from .busy import DynamicSelect, JobStatus, LazyView
 from .export import csv_button, slug
 from .jobs import locked
 from .text import fmt, time_unit
+from .warm import before_work
 
 __all__ = ["FTLEView"]
 
@@ -127,6 +128,7 @@ class FTLEView(LazyView):
     def _build_plane(self):
         s = self.state.current()
         if not self.supported or s.dim <= 2:
+            self._plane_widgets = []
             self._plane_box[:] = []
             return
         box = self._box()
@@ -144,6 +146,7 @@ class FTLEView(LazyView):
                                         value=mid, step=(hi - lo) / 100, width=170)
             sl.param.watch(self._on_plane, "value_throttled")
             widgets.append(sl)
+        self._plane_widgets = widgets
         settling, self._settling = self._settling, True
         try:
             self.plane = plane
@@ -152,6 +155,8 @@ class FTLEView(LazyView):
         self._plane_box[:] = widgets[:6]
 
     def _on_plane(self, event):
+        if event.obj not in getattr(self, "_plane_widgets", ()):
+            return  # a slider of a previous slice (another system or other axes)
         plane = dict(self.plane)
         plane[event.obj.name.split(" ")[0]] = event.new
         self.plane = plane
@@ -197,6 +202,7 @@ class FTLEView(LazyView):
         self.status.start(f"Integrating {len(x) * len(y):,} trajectories for T = {fmt(T)} ...")
 
         def work(job):
+            before_work(s, job)
             rows = []
             edges = np.linspace(0, len(x), N_CHUNKS + 1).astype(int)
             for a, b in zip(edges[:-1], edges[1:]):
@@ -258,12 +264,19 @@ class FTLEView(LazyView):
         starts[1:, j] += r * np.sin(ang)
         T = abs(float(self.T or self._default_T()))
         n = int(max(2, round(T / st.step))) + 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            xs = simulate(s, n, dt=st.step, x0=starts, t0=float(self.t0),
-                          on_diverge="ignore")
-        self.seeds.data = {"xs": list(xs[:, :, i]), "ys": list(xs[:, :, j]),
-                           "x0": starts[:, i], "y0": starts[:, j]}
+        dt, t0 = st.step, float(self.t0)
+
+        def work(job):  # off the UI thread: it may compile a kernel
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return simulate(s, n, dt=dt, x0=starts, t0=t0, on_diverge="ignore")
+
+        def done(xs):
+            self.seeds.data = {"xs": list(xs[:, :, i]), "ys": list(xs[:, :, j]),
+                               "x0": starts[:, i], "y0": starts[:, j]}
+
+        return self.jobs.submit("ftle-seeds", work, done, on_error=self.status.fail,
+                                pool="light")
 
     # ---------------------------------------------------------------- export
     def _csv(self):

@@ -18,23 +18,27 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 
 from .. import progress as _progress
 
 __all__ = ["Job", "JobRunner", "Cancelled", "ui_dispatcher", "locked"]
 
-_EXECUTOR = None
+_EXECUTORS: dict = {}
 _EXECUTOR_LOCK = threading.Lock()
 _IDS = itertools.count(1)
+#: Worker pools of the process: ``"heavy"`` work from all sessions queues in one (2
+#: workers); ``"light"`` work (preparing a system's kernels, a few particles) has its own,
+#: so that it does not wait behind a long sweep.
+POOLS = {"heavy": 2, "light": 2}
 
 
-def _executor() -> ThreadPoolExecutor:
-    """One pool for the process: heavy work from all sessions queues here (2 workers)."""
-    global _EXECUTOR
+def _executor(pool: str = "heavy") -> ThreadPoolExecutor:
     with _EXECUTOR_LOCK:
-        if _EXECUTOR is None:
-            _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chaoslab-app")
-        return _EXECUTOR
+        if pool not in _EXECUTORS:
+            _EXECUTORS[pool] = ThreadPoolExecutor(max_workers=POOLS[pool],
+                                                  thread_name_prefix=f"chaoslab-{pool}")
+        return _EXECUTORS[pool]
 
 
 #: Raised inside a job by :meth:`Job.check` once the job was cancelled or replaced: the
@@ -145,24 +149,46 @@ class Job:
 
 
 class JobRunner:
-    """Submits jobs to the worker pool and hands results back on the UI thread."""
+    """Submits jobs to the worker pool and hands results back on the UI thread.
 
-    def __init__(self, dispatch=None):
+    ``max_running`` bounds the ``"heavy"`` jobs (spectra, sweeps, fields, training) of
+    this runner (one session) that may run or wait at once, a replaced job still
+    counting until it stops; a submission past it is refused with a message to
+    ``on_error``.
+    """
+
+    def __init__(self, dispatch=None, max_running=None):
         self.dispatch = dispatch or ui_dispatcher()
+        self.max_running = max_running
         self._latest: dict = {}
         self._jobs: dict = {}
+        self._live: list = []   # (job, pool) of every submission not yet done
         self._lock = threading.Lock()
+
+    def active(self, pool: str = "heavy") -> int:
+        """How many of this runner's jobs in ``pool`` are running or waiting."""
+        with self._lock:
+            self._live = [(j, p) for j, p in self._live
+                          if j.future is None or not j.future.done()]
+            return sum(1 for _, p in self._live if p == pool)
 
     def latest(self, slot):
         with self._lock:
             return self._latest.get(slot)
 
     def submit(self, slot: str, fn, on_done, on_error=None, on_progress=None,
-               on_cancel=None) -> Job:
+               on_cancel=None, pool: str = "heavy") -> Job:
         """Run ``fn(job)`` off the UI thread; then ``on_done(result)`` on the UI thread if
         the job is still the slot's latest; ``on_error(message)`` if it raised."""
+        if pool == "heavy" and self.max_running is not None \
+                and self.active(pool) >= self.max_running:
+            if on_error is not None:
+                on_error(f"this session already has {self.max_running} computations "
+                         "running; wait for one to finish or cancel it")
+            return None
         job = Job(self, slot, on_progress)
         with self._lock:
+            self._live.append((job, pool))
             old = self._jobs.get(slot)
             self._latest[slot] = job.id
             self._jobs[slot] = job
@@ -170,6 +196,8 @@ class JobRunner:
             old.cancel()
 
         def work():
+            if job.cancelled:  # cancelled or replaced while it waited for a worker
+                return None
             try:
                 result = fn(job)
             except Cancelled:
@@ -185,7 +213,7 @@ class JobRunner:
             self.dispatch(lambda: job.cancelled or on_done(result))
             return None
 
-        job.future = _executor().submit(work)
+        job.future = _executor(pool).submit(work)
         return job
 
     def cancel(self, slot: str):
@@ -194,6 +222,17 @@ class JobRunner:
             job = self._jobs.get(slot)
         if job is not None:
             job.cancel()
+
+    def cancel_all(self):
+        """Cancel every job of this runner (the session closed): waiting ones never
+        start, running ones stop at their next check, their results are dropped."""
+        with self._lock:
+            live = [j for j, _ in self._live]
+            self._latest.clear()
+        for job in live:
+            job.cancel()
+            if job.future is not None:
+                job.future.cancel()
 
     def running(self, slot: str) -> bool:
         with self._lock:
@@ -206,10 +245,11 @@ class JobRunner:
         while True:
             with self._lock:
                 futures = [j.future for j in self._jobs.values() if j.future is not None]
+                futures += [j.future for j, _ in self._live if j.future is not None]
             pending = [f for f in futures if not f.done()]
             if not pending:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"jobs still running after {timeout} s")
-            pending[0].result(timeout=left)
+            futures_wait(pending, timeout=left)

@@ -15,6 +15,7 @@ from .busy import DynamicSelect, JobStatus, LazyView, sweep_parameter
 from .export import csv_button, slug
 from .jobs import locked
 from .text import fmt, kaplan_yorke_sentence, lyapunov_sentence, rate_unit, time_unit
+from .warm import before_work
 
 __all__ = ["LyapunovView"]
 
@@ -154,6 +155,7 @@ class LyapunovView(LazyView):
         self.status.start(f"Computing the spectrum over {fmt(T)} {time_unit(s.is_map)} ...")
 
         def work(job):
+            before_work(s, job)
             if delay:
                 lam = lyapunov_spectrum(s, 1, T=T, dt=dt)
                 return lam, None
@@ -204,6 +206,9 @@ class LyapunovView(LazyView):
 
     # ----------------------------------------------------------------- sweep
     def refresh_sweep(self):
+        if self.state.preparing:  # the restart that follows brings the sweep up to date
+            self._sweep_done_key = None
+            return
         self._sweep_done_key = self.sweep_key()
         st = self.state
         s = st.current()
@@ -220,6 +225,7 @@ class LyapunovView(LazyView):
         self.sweep_status.start(f"Sweeping {name} over {len(values)} values ...")
 
         def work(job):
+            before_work(s, job)
             out = []
             for a in range(0, len(values), SWEEP_CHUNK):
                 job.check()

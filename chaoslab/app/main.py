@@ -8,10 +8,12 @@ from .controls import Equations, IntegrationControls, ParameterControls, RunCont
     SystemPicker
 from .editor import SystemEditor
 from .jobs import JobRunner, locked, ui_dispatcher
+from .limits import MAX_JOBS, MAX_PROBLEMS
 from .state import LabState
 from .tabs import tab_specs
 from .text import plain
 from .urlstate import apply_query, parse_query, query_string, state_query
+from .warm import compile_elsewhere, prepare
 
 __all__ = ["ChaosLab"]
 
@@ -34,7 +36,7 @@ class ChaosLab(pn.viewable.Viewer):
     def __init__(self, system: str = "Lorenz", query=None, **params):
         super().__init__(**params)
         self.state = LabState(system_name=systems.get(system).name)
-        self.jobs = JobRunner()
+        self.jobs = JobRunner(max_running=MAX_JOBS)
         self.definitions: dict = {}  # user-typed systems -> the editor fields (for links)
         self.picker = SystemPicker(state=self.state)
         self.parameters = ParameterControls(state=self.state)
@@ -44,6 +46,8 @@ class ChaosLab(pn.viewable.Viewer):
         self.editor = SystemEditor(state=self.state)
         self.error = pn.pane.Alert("", alert_type="warning", visible=False,
                                    sizing_mode="stretch_width", name="state-error")
+        self.notice = pn.pane.Alert("", alert_type="info", visible=False,
+                                    sizing_mode="stretch_width", name="state-notice")
         self.views: dict = {}
         self.slugs: list = []
         self._factories: dict = {}
@@ -65,15 +69,27 @@ class ChaosLab(pn.viewable.Viewer):
         self._later = ui_dispatcher(delay_ms=300)
         self.state.param.watch(self._on_running, "running")
         self.state.param.watch(self._show_error, "error")
+        self.state.param.watch(self._show_preparing, "preparing")
         self.editor.button.on_click(locked(self._remember_definition))
         self._show_error()
         if self._served:
-            pn.state.on_session_destroyed(lambda ctx: self._stop())
+            # numba compiles holding one lock for the whole process: the event loop
+            # simulates only compiled systems, others are prepared in a job first
+            self.state.defer = self._prepare
+            # the tab closed: its live run and its jobs stop (a compile's child process
+            # is killed); the session itself is dropped by the server later
+            from bokeh.events import ConnectionLost
+
+            pn.state.curdoc.on_event(ConnectionLost, lambda event: self.close())
+            pn.state.on_session_destroyed(lambda ctx: self.close())
             if query is None:
                 query = pn.state.session_args
         self.problems = apply_query(self, parse_query(query)) if query else []
         if self.problems:
-            self.state.error = "Shared link: " + "; ".join(self.problems)
+            shown = self.problems[:MAX_PROBLEMS]
+            more = len(self.problems) - len(shown)
+            self.state.error = "Shared link: " + "; ".join(shown) + (
+                f"; and {more} more problems" if more > 0 else "")
         self.state.param.watch(self._sync_url, ["system_name", "values", "dt", "method",
                                                 "backend"])
         self.explore.param.watch(self._sync_url, ["view", "azimuth", "elevation"])
@@ -89,6 +105,7 @@ class ChaosLab(pn.viewable.Viewer):
             pn.Card(self.run, title="Live run", **card),
             pn.Card(self.integration, title="Integration", collapsed=True, **card),
             pn.Card(self.editor, title="Define a system", collapsed=True, **card),
+            self.notice,
             self.error,
         ]
 
@@ -153,6 +170,12 @@ class ChaosLab(pn.viewable.Viewer):
         if not self._callback.running:
             self._callback.start()
 
+    def close(self):
+        """Stop everything this session started: the live run and every job."""
+        self._stop()
+        self.state.running = False
+        self.jobs.cancel_all()
+
     def _stop(self):
         if self._callback is not None and self._callback.running:
             self._callback.stop()
@@ -169,6 +192,25 @@ class ChaosLab(pn.viewable.Viewer):
         # the message may quote a shared link's values or a typed system: literal text
         self.error.object = plain(msg) if msg else ""
         self.error.visible = bool(msg)
+
+    def _prepare(self, system, method, backend, done, failed):
+        """Compile ``system``'s kernels in a child process, load them in a job, then
+        ``done()`` on the UI thread (see :mod:`chaoslab.app.warm`)."""
+        def work(job):
+            compile_elsewhere(system, method, backend, cancelled=lambda: job.cancelled)
+            job.check()
+            prepare(system, method, backend)
+
+        self.jobs.submit("kernels", work, lambda result: done(), on_error=failed,
+                         pool="light")
+
+    def _show_preparing(self, event=None):
+        if self.state.preparing:
+            s = self.state.current()
+            self.notice.object = plain(
+                f"Preparing {s.name} ({s.dim} variables): compiling its kernels, once per "
+                "system on this server. The picture follows in a moment.")
+        self.notice.visible = self.state.preparing
 
     def _remember_definition(self, event=None):
         if self.state.is_custom:

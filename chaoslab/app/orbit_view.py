@@ -14,6 +14,7 @@ from .busy import DynamicSelect, JobStatus, LazyView, sweep_parameter
 from .export import csv_button, slug
 from .jobs import locked
 from .text import fmt
+from .warm import before_work
 
 __all__ = ["OrbitView"]
 
@@ -111,6 +112,7 @@ class OrbitView(LazyView):
         self.status.start(f"Running {len(values)} values of {name} ...")
 
         def work(job):
+            before_work(s, job)
             ps, vs = [], []
             chunks = np.array_split(values, min(N_CHUNKS, len(values)))
             for i, chunk in enumerate(chunks):

@@ -15,6 +15,7 @@ from .. import systems
 from ..analysis.exponent import at_reference_parameters, largest_lyapunov_exponent
 from ..integrate import simulate
 from ..systems.system import System
+from .warm import is_warm
 
 __all__ = ["LabState", "METHODS", "BACKENDS"]
 
@@ -53,8 +54,17 @@ class LabState(param.Parameterized):
     error = param.String(default="", doc="the last problem to show the user")
     revision = param.Integer(default=0, doc="bumped whenever the path is recomputed")
     chunk = param.Event(doc="fires after advance(): last_chunk holds the new samples")
+    preparing = param.Boolean(default=False, doc="the current system's kernels are being "
+                              "compiled off the UI thread; the path follows when ready")
 
     def __init__(self, **kw):
+        #: ``defer(system, method, backend, done, failed)`` or None. When set (a served
+        #: session), a restart whose kernels are not yet compiled (see
+        #: :mod:`chaoslab.app.warm`) asks ``defer`` to prepare them off the UI thread and
+        #: to call ``done()`` (or ``failed(message)``) on the UI thread; the restart
+        #: happens then. Without it everything runs at once, on the calling thread.
+        self.defer = None
+        self._pending_start = None
         self._custom: dict = {}
         self._current = None
         self._quiet = False
@@ -245,6 +255,13 @@ class LabState(param.Parameterized):
         """Recompute the path: from the initial condition, or from the current point."""
         try:
             s = self.current()
+            if self.defer is not None and not is_warm(s, self.method, self.backend):
+                self._defer(s, from_start)
+                return
+            if self._pending_start is not None:  # a preparation was overtaken
+                from_start = from_start or self._pending_start
+                self._pending_start = None
+                self.preparing = False
             cont = (not from_start and self.x is not None and len(self.x) == s.dim
                     and np.all(np.isfinite(self.x)) and not s.is_delay)
             if cont:
@@ -260,8 +277,31 @@ class LabState(param.Parameterized):
         self._set_path(r.t, _numpy(r.x), r.diverged)
         self.revision += 1
 
+    def _defer(self, s, from_start):
+        """Compile ``s``'s kernels off the UI thread, then restart (see ``defer``)."""
+        self._pending_start = bool(from_start or self._pending_start)
+        self.running = False
+        self.preparing = True
+
+        def done():
+            if self._pending_start is None:
+                return
+            again = self._pending_start
+            self._pending_start = None
+            self.preparing = False
+            self.restart(from_start=again)
+
+        def failed(message):
+            self._pending_start = None
+            self.preparing = False
+            self.error = message
+
+        self.defer(s, self.method, self.backend, done, failed)
+
     def reset(self):
         """Back to the initial condition with an empty trail (the run draws it anew)."""
+        if self.preparing:
+            return
         s = self.current()
         x0, _ = self._start_point(s)
         x0 = np.asarray(x0, dtype=float)
@@ -289,6 +329,8 @@ class LabState(param.Parameterized):
         """Extend the run by ``n_steps`` samples (default: one frame); fires ``chunk``."""
         if self.x is None or self.diverged:
             self.running = False
+            return
+        if self.preparing:  # the path of the new system is not there yet
             return
         n = self.frame_steps if n_steps is None else int(n_steps)
         s = self.current()

@@ -17,6 +17,7 @@ __all__ = ["tab_specs"]
 
 def tab_specs() -> list:
     """``[(slug, title, factory), ...]`` in display order."""
+    from .beyond_view import BeyondView
     from .explore_view import ExploreView
     from .ftle_view import FTLEView
     from .learners_view import LearnersView
@@ -28,5 +29,6 @@ def tab_specs() -> list:
         ("lyapunov", "Lyapunov", LyapunovView),         # how chaotic is it?
         ("ftle", "FTLE", FTLEView),                     # where does stuff go?
         ("orbit", "Orbit diagram", OrbitView),          # when does it become chaotic?
+        ("beyond", "Beyond Lyapunov", BeyondView),      # what holds it together?
         ("learners", "Learners", LearnersView),         # can a machine learn it?
     ]

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from .. import systems
 from ..validation import check_dt, check_float
+from .limits import check_dim, clamp_value, dt_range
 
 __all__ = ["RESERVED", "state_query", "query_string", "parse_query", "apply_query"]
 
@@ -64,7 +65,11 @@ def parse_query(search) -> dict:
 
 def apply_query(lab, query: dict) -> list:
     """Restore a shared view on a :class:`~chaoslab.app.main.ChaosLab`; returns a list of
-    problems (bad values are skipped and reported, never raised)."""
+    problems (bad values are skipped and reported, never raised).
+
+    Values must be finite; parameters outside their catalog range, a size or a time step
+    beyond what the app allows (:mod:`chaoslab.app.limits`) are brought into range and
+    reported; a typed system with more variables than the app allows is refused."""
     problems = []
     q = dict(query)
     st = lab.state
@@ -74,6 +79,7 @@ def apply_query(lab, query: dict) -> list:
 
             fields = json.loads(q.pop("define"))
             s = define_from_text(**{k: str(v) for k, v in fields.items()})
+            check_dim(s)
             st.add_system(s, select=False)
             lab.definitions[s.name] = fields
         except Exception as exc:
@@ -112,8 +118,16 @@ def apply_query(lab, query: dict) -> list:
         for k in [k for k in values if k not in allowed]:
             problems.append(f"{name} has no parameter {k!r}")
             values.pop(k)
-        if target.size is not None and target.size.name in values:
-            values[target.size.name] = int(values[target.size.name])
+        for k in list(values):
+            values[k], problem = clamp_value(target, k, values[k])
+            if problem:
+                problems.append(problem)
+        if "dt" in settings and not target.is_map:
+            hi = dt_range(target)[1]
+            if settings["dt"] > hi:
+                problems.append(f"dt = {settings['dt']:g} is more than the app allows for "
+                                f"{name} ({hi:g}, ten times its own step); {hi:g} is used")
+                settings["dt"] = hi
         st.configure(system=name, values=values, **settings)
     except Exception as exc:
         problems.append(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.exponent import largest_lyapunov_exponent
+from ..integrate import DivergenceWarning
 from ..metrics.forecast import error_curve, nrmse, smape, smape_at, valid_prediction_steps
 from ..metrics.statistics import power_spectrum_distance, state_space_divergence
 from ..progress import Reporter, as_reporter
-from ..validation import check_int, reject_unknown, renamed_keyword
+from ..validation import check_choice, check_int, reject_unknown, renamed_keyword
 from .protocols import Protocol, ProtocolSettings, as_protocol, resolve
 
 __all__ = ["forecast_divergence", "prepare", "evaluate", "collect", "DivergenceData",
@@ -207,12 +208,20 @@ def _as_learner(item):
 
 def _as_learners(learners):
     """``[(label, Learner)]`` from a list or a ``{label: spec}`` dict; labels unique."""
+    from .. import learners as _learners_module
+
+    if isinstance(learners, (str, _learners_module.Learner)):  # one learner
+        learners = [learners]
     if isinstance(learners, Mapping):
         items = [(str(label), _as_learner(spec)[1]) for label, spec in learners.items()]
-    else:
+    elif isinstance(learners, (list, tuple)):
         items = [_as_learner(item) for item in learners]
+    else:
+        raise TypeError(f"learners must be a list of learner names, (name, hyperparameters) "
+                        f"pairs or Learner objects, or a dict of them, got "
+                        f"{type(learners).__name__} {learners!r:.60}")
     if not items:
-        raise ValueError("no learners given")
+        raise ValueError("learners: no learners given")
     labels = [label for label, _ in items]
     twice = sorted({x for x in labels if labels.count(x) > 1})
     if twice:
@@ -391,7 +400,10 @@ def evaluate(learner, label, data: DivergenceData, *, quantiles=(0.25, 0.75),
     fit_s = time.perf_counter() - t0
     report(0.7, f"forecasting with {name}")
     t0 = time.perf_counter()
-    pred = lrn.forecast(data.contexts, data.n_steps)
+    with warnings.catch_warnings():
+        # a forecast that blows up is what the VPT measures, not news
+        warnings.simplefilter("ignore", DivergenceWarning)
+        pred = lrn.forecast(data.contexts, data.n_steps)
     fc_s = time.perf_counter() - t0
     curves = error_curve(data.truths, pred, data.scale)
     if data.vpt_method == "nrmse":
@@ -408,7 +420,9 @@ def evaluate(learner, label, data: DivergenceData, *, quantiles=(0.25, 0.75),
     context, test = data.context, data.test
     if statistics:
         report.check()
-        free = lrn.forecast(test[:context], data.n_free)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            free = lrn.forecast(test[:context], data.n_free)
         true_free = test[context:context + data.n_free]
         r.d_stsp = state_space_divergence(true_free, free)
         r.d_h = power_spectrum_distance(true_free, free)
@@ -528,6 +542,8 @@ def forecast_divergence(system, learners, *, protocol=None, n_train=None, dt=Non
     as_protocol(protocol)            # an unknown name fails before any work
     report = Reporter(progress, cancel, error=_cancelled_error())
     items = _as_learners(learners)
+    n_free = check_int(n_free, "n_free", 0)
+    statistics = check_choice(statistics, "statistics", (False, True))
     if context is not None:
         context = check_int(context, "context", 1)
     need = max(lrn.context_length for _, lrn in items)

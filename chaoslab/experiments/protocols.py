@@ -412,9 +412,10 @@ def resolve(protocol, system, *, lyapunov_exponent=None, dt=None, n_train=None,
     if "vpt_method" in given:
         check_choice(vpt_method, "vpt_method", tuple(VPT_METHODS))
     if "dt" in given:
-        given["dt"] = float(dt)
+        given["dt"] = check_float(dt, "dt", positive=True)
 
-    lam = (float(lyapunov_exponent) if lyapunov_exponent is not None
+    lam = (check_float(lyapunov_exponent, "lyapunov_exponent")
+           if lyapunov_exponent is not None
            else largest_lyapunov_exponent(s, given.get("dt")))
     if not math.isfinite(lam) or lam <= 0:
         raise ValueError(f"{s.name} has largest Lyapunov exponent {lam:.3g} (not chaotic "

@@ -157,23 +157,31 @@ def run_fixed(system, method: str, X: np.ndarray, Pm: np.ndarray, t0: float, h: 
 
 
 def run_dopri5(system, X, Pm, t0, h_out, n_out, rtol, atol, max_steps, bound):
-    """Adaptive Dormand-Prince 5(4) with output every ``h_out``; see :func:`run_fixed`."""
+    """Adaptive Dormand-Prince 5(4) with output every ``h_out``; see :func:`run_fixed`.
+
+    ``max_steps`` bounds the steps (accepted and rejected) within each output interval.
+    Returns ``(out, final, bad, nsteps, spent)``: ``nsteps`` (B,) the steps taken per row,
+    ``spent`` (B,) the time at which a row ran out of its step budget (NaN if it did
+    not); such a row is also marked in ``bad`` (its samples from then on are NaN).
+    """
     mod = kernels(system)
     D, B = X.shape
     out = np.empty((B, n_out, D))
     bad = np.full(B, -1, dtype=np.int64)
     nsteps = np.zeros(B, dtype=np.int64)
+    spent = np.full(B, np.nan)
     final = np.empty_like(X)
 
     def work(a, b):
         Xs = np.array(X[:, a:b], order="C")
         Ps = np.array(Pm[:, a:b], order="C")
         mod.dopri5(Xs, Ps, float(t0), float(h_out), int(n_out), float(rtol), float(atol),
-                   int(max_steps), out[a:b], float(bound), bad[a:b], nsteps[a:b])
+                   int(max_steps), out[a:b], float(bound), bad[a:b], nsteps[a:b],
+                   spent[a:b])
         final[:, a:b] = Xs
 
     parallel_blocks(work, B)
-    return out, final, bad, nsteps
+    return out, final, bad, nsteps, spent
 
 
 def run_delay(system, X, Pm, t0, h, n_out, stride, bound, XI=None, history=None, g0=0):
@@ -188,8 +196,9 @@ def run_delay(system, X, Pm, t0, h, n_out, stride, bound, XI=None, history=None,
     tau = Pm[list(system.params).index(system.tau)]
     q = tau / h
     if np.any(q < 2.0):
-        raise ValueError(f"{system.name}: the delay {system.tau} = {float(np.min(tau)):g} must "
-                         f"span at least two steps; use a step below {float(np.min(tau)) / 2:g}")
+        raise ValueError(f"dt must be below {float(np.min(tau)) / 2:g} (per substep): the delay "
+                         f"{system.tau} = {float(np.min(tau)):g} of {system.name} must span at "
+                         f"least two steps, got a step of {h:g}")
     XI = np.array(X if XI is None else XI, order="C")
     if history is None:
         Lr = int(np.ceil(np.max(q))) + 3

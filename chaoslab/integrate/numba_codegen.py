@@ -17,7 +17,7 @@ from .tableaux import DOPRI5, EULER, RK4
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 9
+KERNEL_VERSION = 10
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "_vsin({0})", "cos": "_vcos({0})",
@@ -289,7 +289,8 @@ def _dopri_driver(L, X, P, call, record):
     w = L.append
     K = [_names(f"k{j}_", D) for j in range(1, 8)]
     w("@njit(**_JIT)")
-    w("def dopri5(X, Pm, t0, h_out, n_out, rtol, atol, max_steps, out, bound, bad, nsteps):")
+    w("def dopri5(X, Pm, t0, h_out, n_out, rtol, atol, max_steps, out, bound, bad, nsteps,")
+    w("           spent):")
     w("    B = X.shape[1]")
     w("    for l in range(B):")
     L.extend(_load_lane(X, P, 8))
@@ -306,6 +307,7 @@ def _dopri_driver(L, X, P, call, record):
         w(f"                out[l, k, {i}] = np.nan")
     w("                continue")
     w("            t_end = t0 + k * h_out")
+    w("            interval = 0")
     w("            while t < t_end and not dead:")
     w("                hs = h")
     w("                clipped = t + h >= t_end")
@@ -328,7 +330,14 @@ def _dopri_driver(L, X, P, call, record):
         w("                err += e * e")
     w(f"                err = np.sqrt(err / {float(D)!r})")
     w("                steps += 1")
-    w("                if not (err == err) or steps > max_steps:")
+    w("                interval += 1")
+    w("                if not (err == err):")
+    w("                    dead = True")
+    w("                    break")
+    # the step budget is per output interval; running out is recorded apart from a
+    # blow-up (the time reached goes to spent[l])
+    w("                if interval > max_steps:")
+    w("                    spent[l] = t")
     w("                    dead = True")
     w("                    break")
     w("                fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))")

@@ -8,10 +8,12 @@ import numpy as np
 
 from ..systems import as_system
 from ..systems.system import System
-from ..validation import check_choice, check_dt, check_float, check_int
+from ..validation import (as_float_array, check_choice, check_dt, check_float, check_int,
+                          check_memory, check_steps)
 
 __all__ = ["simulate", "SimulationResult", "DivergenceWarning", "SimulationDiverged",
-           "prepare_batch", "transient_steps", "METHODS"]
+           "StepBudgetWarning", "StepBudgetExhausted", "prepare_batch", "transient_steps",
+           "METHODS"]
 
 METHODS = ("rk4", "euler", "dopri5")
 BACKENDS = ("numba", "torch")
@@ -23,6 +25,22 @@ class DivergenceWarning(RuntimeWarning):
 
 class SimulationDiverged(RuntimeError):
     """Raised with ``on_diverge="raise"``; ``.result`` holds everything computed."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+class StepBudgetWarning(RuntimeWarning):
+    """Some trajectories of an adaptive (dopri5) run used up their step budget."""
+
+
+class StepBudgetExhausted(RuntimeError):
+    """An adaptive (dopri5) run needed more than ``max_steps`` steps within one output
+    interval; raised with ``on_diverge="raise"``. ``.result`` holds everything computed.
+
+    Not a divergence: the state was finite and within the bound when the run stopped.
+    """
 
     def __init__(self, message, result):
         super().__init__(message)
@@ -45,26 +63,28 @@ class SimulationResult:
         then on are NaN; the other rows are unaffected.
     n_evaluations : ndarray or None
         Steps taken per row by the adaptive integrator.
+    exhausted : dict
+        Row -> time at which the row ran out of the adaptive integrator's step budget
+        (``max_steps`` per output interval). Its samples from then on are NaN. These rows
+        are not in ``diverged``.
     """
 
     x: object
     t: np.ndarray
     diverged: dict = field(default_factory=dict)
     n_evaluations: np.ndarray | None = None
+    exhausted: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.diverged
+        return not self.diverged and not self.exhausted
 
 
 def transient_steps(transient, dt: float) -> int:
     """A transient given as a span of time, as a whole number of steps of ``dt``."""
     span = check_float(transient, "transient", nonnegative=True)
-    n = span / dt
-    if n > 1e12:
-        raise ValueError(f"transient must be at most 1e12 steps of dt, got {span} "
-                         f"({n:.3g} steps of {dt})")
-    return int(round(n))
+    return int(round(check_steps(span / dt, f"transient={span:g} at dt={dt:g}",
+                                 exact=False)))
 
 
 def prepare_batch(system: System, x0=None, params=None):
@@ -76,11 +96,7 @@ def prepare_batch(system: System, x0=None, params=None):
     Returns ``(X, Pm, batched)``.
     """
     D, M = system.dim, len(system.params)
-    x = system.x0 if x0 is None else x0
-    try:
-        x = np.array(x, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{system.name}: x0 must be numbers, got {x0!r}") from None
+    x = np.array(system.x0 if x0 is None else as_float_array(x0, f"{system.name}: x0"))
     if x.ndim not in (1, 2) or x.shape[-1] != D:
         raise ValueError(f"{system.name}: x0 must have shape ({D},) or (batch, {D}), "
                          f"got {x.shape}")
@@ -96,11 +112,12 @@ def prepare_batch(system: System, x0=None, params=None):
         cols = []
         for k in params:
             if k not in system.params:
-                raise ValueError(f"{system.name} has no parameter {k!r} "
+                raise ValueError(f"params: {system.name} has no parameter {k!r} "
                                  f"(parameters: {', '.join(system.params) or 'none'})")
         n = 1
         for name in system.params:
-            v = np.atleast_1d(np.asarray(params.get(name, system.values[name]), dtype=float))
+            v = np.atleast_1d(as_float_array(params.get(name, system.values[name]),
+                                             f"{system.name}: params[{name!r}]"))
             if v.ndim != 1:
                 raise ValueError(f"{system.name}: parameter {name} must be a number or a "
                                  f"1-D array, got shape {v.shape}")
@@ -114,7 +131,7 @@ def prepare_batch(system: System, x0=None, params=None):
             else np.zeros((n, 0))
         batched = batched or n > 1
     else:
-        pb = np.array(params, dtype=float)
+        pb = np.array(as_float_array(params, f"{system.name}: params (a dict or an array)"))
         if pb.ndim not in (1, 2) or pb.shape[-1] != M:
             raise ValueError(f"{system.name}: params must have shape ({M},) or (batch, {M}) "
                              f"in the order {list(system.params)}, got {pb.shape}")
@@ -122,7 +139,8 @@ def prepare_batch(system: System, x0=None, params=None):
         pb = pb.reshape(-1, M)
     if not np.all(np.isfinite(pb)):
         bad = [name for j, name in enumerate(system.params) if not np.all(np.isfinite(pb[:, j]))]
-        raise ValueError(f"{system.name}: parameter(s) {', '.join(bad)} must be finite numbers")
+        raise ValueError(f"{system.name}: params: parameter(s) {', '.join(bad)} must be finite "
+                         "numbers")
 
     B = max(xb.shape[0], pb.shape[0])
     for arr, what in ((xb, "x0"), (pb, "params")):
@@ -135,7 +153,7 @@ def prepare_batch(system: System, x0=None, params=None):
 
 
 def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", method="rk4",
-             *, params=None, t0=0.0, substeps=1, rtol=1e-9, atol=1e-12, max_steps=100_000,
+             *, params=None, t0=0.0, substeps=1, rtol=1e-9, atol=1e-12, max_steps=10_000,
              bound=1e8, on_diverge="warn", full_output=False, dtype=None, device=None):
     """Integrate a flow (or iterate a map) from one or many initial conditions.
 
@@ -167,12 +185,26 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         :func:`prepare_batch`.
     t0 : float
         Initial time (for non-autonomous flows).
+    substeps : int
+        Fixed-step methods: integration steps per output interval.
+    rtol, atol : float
+        dopri5: relative and absolute tolerance of the local error estimate.
+    max_steps : int
+        dopri5: the step budget, the most steps (accepted and rejected) the integrator may
+        take within one output interval ``dt``; the transient, integrated as one span, gets
+        ``max_steps`` for each of its steps of ``dt``. A row that runs out stops (NaN
+        from then on) and is reported apart from divergence: "step budget exhausted at
+        t = ..." in a :class:`StepBudgetWarning`, or :class:`StepBudgetExhausted` with
+        ``on_diverge="raise"``. A stiff system or a very tight tolerance needs a larger
+        budget, looser tolerances or a smaller ``dt``.
     bound : float
         A row whose state exceeds this in absolute value, or is not finite, has diverged.
     on_diverge : {"warn", "raise", "ignore"}
         Diverged rows are stopped (NaN from then on) and reported with a
         :class:`DivergenceWarning` naming the rows and steps; ``"raise"`` raises
         :class:`SimulationDiverged` carrying the full result; the other rows always finish.
+        Rows out of step budget are handled alike with :class:`StepBudgetWarning` and
+        :class:`StepBudgetExhausted`.
     full_output : bool
         Return a :class:`SimulationResult` (trajectory, times, diverged rows).
 
@@ -207,6 +239,13 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     atol = check_float(atol, "atol", positive=True)
     max_steps = check_int(max_steps, "max_steps", 1)
     X, Pm, batched = prepare_batch(system, x0, params)
+    B = X.shape[1]
+    check_steps(float(transient + n_steps) * substeps,
+                f"simulate(n_steps={n_steps}, transient={transient} steps, "
+                f"substeps={substeps})")
+    check_memory(8.0 * B * n_steps * system.dim,
+                 f"simulate(n_steps={n_steps}) of {B} trajectory(ies) of dimension "
+                 f"{system.dim}")
 
     if system.is_delay:
         if backend != "numba" or method != "rk4":
@@ -214,22 +253,42 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
                              "with method='rk4' (the method of steps)")
         x, bad_steps, nsteps = _simulate_delay(system, X, Pm, n_steps, dt, transient, t0,
                                                substeps, bound)
+        spent = None
     elif backend == "torch":
         from .torch_backend import simulate_torch
-        x, bad_steps, nsteps = simulate_torch(system, X, Pm, n_steps, dt, transient, method,
-                                              t0=t0, substeps=substeps, bound=bound,
-                                              rtol=rtol, atol=atol, dtype=dtype, device=device)
+        x, bad_steps, nsteps, spent = simulate_torch(
+            system, X, Pm, n_steps, dt, transient, method, t0=t0, substeps=substeps,
+            bound=bound, rtol=rtol, atol=atol, dtype=dtype, device=device,
+            max_steps=max_steps)
     else:
         if dtype not in (None, "float64", np.float64) or device not in (None, "cpu"):
             raise ValueError("the numba backend runs in float64 on the CPU; use "
                              "backend='torch' for other dtypes or devices")
-        x, bad_steps, nsteps = _simulate_numba(system, X, Pm, n_steps, dt, transient, method,
-                                               t0, substeps, bound, rtol, atol, max_steps)
+        x, bad_steps, nsteps, spent = _simulate_numba(system, X, Pm, n_steps, dt, transient,
+                                                      method, t0, substeps, bound, rtol, atol,
+                                                      max_steps)
     times = t0 + (transient + np.arange(n_steps)) * dt
-    diverged = {int(r): int(s) for r, s in enumerate(bad_steps) if s >= 0}
+    exhausted = {} if spent is None else \
+        {int(r): float(v) for r, v in enumerate(spent) if np.isfinite(v)}
+    diverged = {int(r): int(s) for r, s in enumerate(bad_steps)
+                if s >= 0 and r not in exhausted}
     if not batched:
         x = x[0]
-    result = SimulationResult(x=x, t=times, diverged=diverged, n_evaluations=nsteps)
+    result = SimulationResult(x=x, t=times, diverged=diverged, n_evaluations=nsteps,
+                              exhausted=exhausted)
+    if exhausted and on_diverge != "ignore":
+        rows = sorted(exhausted)
+        shown = ", ".join(f"row {r} at t = {exhausted[r]:.6g}" for r in rows[:8])
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        first = min(exhausted.values())
+        msg = (f"{system.name}: step budget exhausted at t = {first:.6g}: {len(rows)} of "
+               f"{X.shape[1]} trajectories needed more than max_steps={max_steps} dopri5 "
+               f"steps within one output interval of dt={dt:g} ({shown}{more}). Their "
+               "samples from then on are NaN. Raise max_steps, loosen rtol/atol "
+               f"(now {rtol:g}/{atol:g}) or use a smaller dt; this is not a divergence.")
+        if on_diverge == "raise":
+            raise StepBudgetExhausted(msg, result)
+        warnings.warn(msg, StepBudgetWarning, stacklevel=2)
     if diverged and on_diverge != "ignore":
         rows = sorted(diverged)
         shown = ", ".join(f"row {r} at step {diverged[r]}" for r in rows[:8])
@@ -270,16 +329,19 @@ def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps,
     nsteps = None
     t_start = t0
     if method == "dopri5":
+        spent = np.full(B, np.nan)
         if transient:
-            _, X, bad, _ = nb.run_dopri5(system, X, Pm, t0, transient * dt, 2, rtol, atol,
-                                         max_steps, bound)
+            # one span of `transient` output intervals: a budget for each of them
+            _, X, bad, _, spent = nb.run_dopri5(system, X, Pm, t0, transient * dt, 2, rtol,
+                                                atol, max_steps * transient, bound)
             bad_steps[bad >= 0] = transient
             t_start = t0 + transient * dt
-        out, _, bad, nsteps = nb.run_dopri5(system, X, Pm, t_start, dt, n_steps, rtol, atol,
-                                            max_steps, bound)
+        out, _, bad, nsteps, spent2 = nb.run_dopri5(system, X, Pm, t_start, dt, n_steps,
+                                                    rtol, atol, max_steps, bound)
         new = (bad >= 0) & (bad_steps < 0)
         bad_steps[new] = transient + bad[new]
-        return out, bad_steps, nsteps
+        spent = np.where(np.isnan(spent), spent2, spent)
+        return out, bad_steps, nsteps, spent
     h = dt / substeps
     if transient:
         _, X, bad = nb.run_fixed(system, method, X, Pm, t0, h, 2, transient * substeps, bound)
@@ -290,4 +352,4 @@ def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps,
     bad_steps[new] = transient + bad[new]
     if transient and np.any(bad_steps >= 0):
         out[bad_steps == transient] = np.nan
-    return out, bad_steps, nsteps
+    return out, bad_steps, nsteps, None

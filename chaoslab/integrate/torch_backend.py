@@ -87,7 +87,10 @@ def _check(X, bound, bad, step):
 
 
 def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substeps, bound,
-                   rtol, atol, dtype=None, device=None):
+                   rtol, atol, dtype=None, device=None, max_steps=10_000):
+    """Returns ``(out, bad, nsteps, spent)``; ``spent`` (B,) is the time at which a row ran
+    out of the dopri5 step budget (``max_steps`` per output interval), NaN if it did not
+    (None for the fixed-step methods)."""
     dtype = resolve_dtype(dtype)
     device = default_device() if device is None else torch.device(device)
     f = torch_rhs(system)
@@ -104,8 +107,10 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
     if transient == 0:
         out[:, 0] = Xt
     if method == "dopri5":
-        _dopri5(f, Xt, Pt, t0, dt, transient, n_steps, out, bad, bound, rtol, atol)
-        return out, bad.cpu().numpy(), None
+        spent = np.full(B, np.nan)
+        _dopri5(f, Xt, Pt, t0, dt, transient, n_steps, out, bad, bound, rtol, atol,
+                max_steps, spent)
+        return out, bad.cpu().numpy(), None, spent
     for step in range(1, total + 1):
         for _ in range(substeps):
             if method == "map":
@@ -116,20 +121,29 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
         Xt = _check(Xt, bound, bad, step)
         if step >= transient:
             out[:, step - transient] = Xt
-    return out, bad.cpu().numpy(), None
+    return out, bad.cpu().numpy(), None, None
 
 
-def _dopri5(f, X, P, t0, dt, transient, n_steps, out, bad, bound, rtol, atol):
+def _dopri5(f, X, P, t0, dt, transient, n_steps, out, bad, bound, rtol, atol, max_steps,
+            spent):
     """Adaptive Dormand-Prince 5(4) with one step size for the whole batch.
 
     The error norm is the largest over the live rows, so every row meets the tolerance;
-    rows that diverged are excluded from the step-size control.
+    rows that diverged are excluded from the step-size control. More than ``max_steps``
+    steps within one output interval stop the live rows: their time goes to ``spent``.
     """
     t = t0
     h = dt
     targets = t0 + dt * np.arange(1, transient + n_steps)
     for j, t_end in enumerate(targets, start=1):
+        interval = 0
         while t < t_end - 1e-12 * max(1.0, abs(t_end)):
+            interval += 1
+            if interval > max_steps:
+                live = (bad < 0).cpu().numpy() & np.isnan(spent)
+                spent[live] = t
+                X = torch.full_like(X, float("nan"))
+                break
             hs = min(h, t_end - t)
             K = [f(t, X, P)]
             for s in range(1, 7):

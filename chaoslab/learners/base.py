@@ -16,8 +16,9 @@ A learner is an estimator in the scikit-learn style:
   ``threading.Event`` or a callable returning ``True`` to stop); a cancelled fit raises
   :class:`FitCancelled` (a :class:`chaoslab.progress.Cancelled`) and leaves the learner
   unfitted;
-* ``save(path)`` writes one ``.npz`` file of plain arrays plus a JSON header, read back by
-  :func:`chaoslab.learners.load` without pickle;
+* ``save(path)`` writes one ``.npz`` file of plain arrays plus a JSON header and a
+  SHA-256 checksum, read back by :func:`chaoslab.learners.load` without pickle, which
+  checks the checksum, the header and every array before anything computes with them;
 * ``lyapunov_exponent(context, T=..., transient=...)`` estimates the largest Lyapunov
   exponent of the learned closed-loop model, per unit time (spans in time units);
 * ``score(X)`` is a forecast skill on held-out trajectories (greater is better);
@@ -61,10 +62,14 @@ Subclasses implement ``_fit(X_list, dt, report)`` and either ``_init_state``/``_
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import inspect
+import io
 import json
 import math
 import numbers
+import re
 import warnings
 import zipfile
 from collections import defaultdict
@@ -74,11 +79,13 @@ import numpy as np
 
 from ..metrics.forecast import failed_steps
 from ..progress import Cancelled, Reporter
-from ..validation import check_dt, check_float, check_int, reject_unknown, renamed_keyword
+from ..integrate import DivergenceWarning
+from ..validation import (as_float_array, check_dt, check_float, check_int, check_memory,
+                          reject_unknown, renamed_keyword)
 from .timescale import is_auto, resolve_length, time_scale
 
 __all__ = ["Learner", "NotFittedError", "FitCancelled", "LearnerFileError", "load",
-           "as_trajectories"]
+           "as_trajectories", "file_array", "check_file_arrays"]
 
 FORMAT = "chaoslab-learner"
 FORMAT_VERSION = 1
@@ -108,9 +115,9 @@ def as_trajectories(X, name="X"):
     trajectories with the same ``dim``.
     """
     if isinstance(X, (list, tuple)):
-        parts = [np.asarray(x, dtype=np.float64) for x in X]
+        parts = [as_float_array(x, f"{name}[{i}]") for i, x in enumerate(X)]
     else:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = as_float_array(X, name)
         if arr.ndim == 3:
             parts = list(arr)
         else:
@@ -240,6 +247,7 @@ class Learner:
         """
         parts = as_trajectories(X)
         dt = check_dt(dt)
+        self._check_params()  # hyperparameters first: bad values never reach int()/float()
         report = Reporter(progress, cancel, error=FitCancelled)
         self._clear_fitted()
         try:
@@ -249,7 +257,7 @@ class Learner:
             self._resolve_lengths(dt)
             need = self._min_samples()
             if max(len(p) for p in parts) < need:
-                raise ValueError(f"{type(self).__name__} needs trajectories of at least "
+                raise ValueError(f"X: {type(self).__name__} needs trajectories of at least "
                                  f"{need} samples, got {max(len(p) for p in parts)}"
                                  + self._lengths_note())
             self._fit(parts, dt, report)
@@ -332,7 +340,7 @@ class Learner:
         """``X`` ``(n, dim)`` or ``(batch, n, dim)`` as a float64 batch, and whether it was a
         single trajectory; a clear error for a wrong shape or non-finite values."""
         self._check_fitted()
-        x = np.asarray(X, dtype=np.float64)
+        x = as_float_array(X, what)
         single = x.ndim == 2
         if single:
             x = x[None]
@@ -367,14 +375,26 @@ class Learner:
             that blows up is continued as NaN (never an exception).
         """
         ctx, single = self._check_context(context)
-        n_steps = int(n_steps)
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+        n_steps = check_int(n_steps, "n_steps", minimum=0)
+        check_memory(8.0 * ctx.shape[0] * n_steps * ctx.shape[2],
+                     f"forecast(n_steps={n_steps}) of {ctx.shape[0]} context(s) of dimension "
+                     f"{ctx.shape[2]}")
         with np.errstate(all="ignore"):
             out = self._forecast(ctx, n_steps, **kwargs)
         out = np.asarray(out, dtype=np.float64)
-        out[failed_steps(out)] = np.nan    # once a row is lost it stays lost
+        lost = failed_steps(out)
+        out[lost] = np.nan    # once a row is lost it stays lost
+        if lost.any():
+            rows = lost.reshape(-1, lost.shape[-1])
+            first = [int(np.argmax(r)) for r in rows if r.any()]
+            warnings.warn(f"{type(self).__name__}: {len(first)} of {len(rows)} forecasts "
+                          f"blew up (first at row {min(first)}); their rows from then on are "
+                          "NaN", DivergenceWarning, stacklevel=2)
         return out[0] if single else out
+
+    def _check_params(self):
+        """Check the hyperparameters (subclasses); :meth:`fit` calls it before anything
+        else, so a bad value is an error naming it, never a failure deep inside."""
 
     def _forecast(self, ctx, n_steps):
         state = self._init_state(ctx)
@@ -455,7 +475,9 @@ class Learner:
         for n, pairs in groups.items():
             ctx = np.stack([a for a, _ in pairs])
             truth = np.stack([b for _, b in pairs])
-            pred = self.forecast(ctx, n)
+            with warnings.catch_warnings():  # a blown-up forecast scores 0, silently
+                warnings.simplefilter("ignore", DivergenceWarning)
+                pred = self.forecast(ctx, n)
             vpt.append(valid_prediction_steps(error_curve(truth, pred, scale), threshold))
         return float(np.mean(np.concatenate(vpt)) * self.dt_)
 
@@ -552,21 +574,45 @@ class Learner:
         return {}
 
     def _load_arrays(self, arrays, meta):
-        """Restore fitted state from :meth:`_state_arrays` output."""
+        """Restore fitted state from :meth:`_state_arrays` output.
+
+        Called by :func:`load` after the header is checked. Subclasses check every array
+        against the hyperparameters and ``dim_`` (shapes, index ranges, finiteness; see
+        :func:`file_array`) before anything computes with it. This generic version sets
+        only names of fitted attributes (``name_``) that are not already attributes of the
+        class."""
         for k, v in arrays.items():
+            if not (k.isidentifier() and k.endswith("_") and not k.startswith("_")) \
+                    or hasattr(type(self), k):
+                raise LearnerFileError(f"unexpected array {k!r}")
             setattr(self, k, v)
 
     def _fitted_meta(self):
         return {}
 
     def save(self, path):
-        """Write the fitted learner to ``path`` (``.npz``: arrays and a JSON header)."""
+        """Write the fitted learner to ``path``.
+
+        The file is a zip of uncompressed ``.npy`` members (``numpy.load`` opens it): the
+        fitted arrays and a JSON header ``__meta__`` (format, version, learner name,
+        hyperparameters and fitted scalars, as UTF-8 bytes). The zip's comment holds
+        their checksum, ``chaoslab-learner sha256 <hex digest>``, which :func:`load`
+        checks: the SHA-256 digest of ``b"chaoslab-learner members\\n"`` followed, for
+        every member in order of name (without ``.npy``), by the name, a newline, the
+        length of the member's bytes in decimal, a newline and the bytes themselves.
+        A file rewritten by another tool (``numpy.savez``) has no such comment and is
+        read as a file of an earlier release, without a checksum.
+        Returns ``path``."""
         self._check_fitted()
         path = Path(path)
         arrays = {k: np.asarray(v) for k, v in self._state_arrays().items()}
         for k, v in arrays.items():
-            if v.dtype == object:
-                raise TypeError(f"array {k!r} has dtype object and cannot be saved safely")
+            if not _ARRAY_NAME.fullmatch(k):
+                raise ValueError(f"array name {k!r} cannot be saved (letters, digits, '_' "
+                                 "and '.' only, not starting with '_')")
+            if v.dtype.kind not in _ARRAY_KINDS or v.dtype.fields is not None:
+                raise TypeError(f"array {k!r} has dtype {v.dtype} and cannot be saved "
+                                "safely (numbers and booleans only)")
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "learner": self.name,
                 "params": _jsonable(self.get_params(deep=False)),
                 "fitted": _jsonable({"dim_": self.dim_, "dt_": self.dt_,
@@ -574,9 +620,14 @@ class Learner:
                                      "time_scale_": getattr(self, "time_scale_", None),
                                      **{k + "_": self._length(k) for k in self._lengths},
                                      **self._fitted_meta()})}
-        header = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        with open(path, "wb") as fh:
-            np.savez(fh, __meta__=header, **arrays)
+        members = {_META: _npy_bytes(np.frombuffer(json.dumps(meta).encode(), np.uint8))}
+        for k, v in arrays.items():
+            members[k] = _npy_bytes(v)
+        with open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+            zf.comment = _CHECKSUM_PREFIX + _digest(members).encode()
+            for k, raw in members.items():
+                # a fixed date: the same learner gives the same bytes
+                zf.writestr(zipfile.ZipInfo(k + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), raw)
         return path
 
 
@@ -596,18 +647,66 @@ def _jsonable(obj):
     raise TypeError(f"cannot save value {obj!r} of type {type(obj).__name__}")
 
 
+# ---------------------------------------------------------------------------- file format
 #: the most a learner file may expand to when read (its members' declared sizes)
 MAX_FILE_BYTES = 2 * 1024 ** 3
 #: the most a compressed member may expand, uncompressed size over compressed size
 MAX_EXPANSION = 200
+#: the most members a learner file may have
+MAX_MEMBERS = 10_000
+#: the largest JSON header, in bytes
+MAX_HEADER_BYTES = 1024 ** 2
+#: the largest ``dim_`` a learner file may declare
+MAX_DIM = 100_000
+#: the largest fitted length (``washout_``, ``window_``, ...) a learner file may declare
+MAX_LENGTH = 10 ** 8
+#: the digest :meth:`Learner.save` writes (in the zip's comment) and :func:`load` checks
+CHECKSUM = "sha256"
+
+_META = "__meta__"
+_CHECKSUM_PREFIX = b"chaoslab-learner sha256 "
+#: numpy dtype kinds a learner file may hold: booleans, integers, floats, complex
+_ARRAY_KINDS = "biufc"
+_ARRAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*")
+
+
+def _npy_bytes(arr):
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _digest(members):
+    """SHA-256 over the members ``name -> bytes`` in name order, each with its name and
+    length (so that renaming, swapping or moving bytes between members changes it)."""
+    h = hashlib.sha256(b"chaoslab-learner members\n")
+    for name in sorted(members):
+        raw = members[name]
+        h.update(f"{name}\n{len(raw)}\n".encode())
+        h.update(raw)
+    return h.hexdigest()
 
 
 def _check_members(path, members):
     """Refuse a file whose members would expand beyond :data:`MAX_FILE_BYTES` or by more
-    than :data:`MAX_EXPANSION` times (a zip bomb), before anything is read.
-    :meth:`Learner.save` stores its arrays uncompressed, so a real file expands by 1."""
+    than :data:`MAX_EXPANSION` times (a zip bomb), that has more than :data:`MAX_MEMBERS`
+    members, or members that are not uniquely named ``.npy`` arrays, before anything is
+    read. :meth:`Learner.save` stores its arrays uncompressed, so a real file expands
+    by 1."""
+    if len(members) > MAX_MEMBERS:
+        raise LearnerFileError(f"{path}: {len(members)} members, more than the "
+                               f"{MAX_MEMBERS} a learner file may hold")
     total = 0
+    seen = set()
     for m in members:
+        name = m.filename
+        if not name.endswith(".npy") or not (_ARRAY_NAME.fullmatch(name[:-4])
+                                             or name[:-4] == _META):
+            raise LearnerFileError(f"{path}: member {name!r:.80} is not a chaoslab array "
+                                   "(names are letters, digits, '_' and '.' ending in .npy)")
+        if name in seen:
+            raise LearnerFileError(f"{path}: member {name!r} appears twice")
+        seen.add(name)
         total += m.file_size
         if m.compress_type != zipfile.ZIP_STORED and \
                 m.file_size > MAX_EXPANSION * max(m.compress_size, 1):
@@ -619,12 +718,212 @@ def _check_members(path, members):
                                f"{MAX_FILE_BYTES} a learner file may hold")
 
 
+def _read_members(path):
+    """``(name -> bytes, comment)``: every member (``.npy`` stripped), sizes checked before
+    any is read (zip's CRC-32 of each member is checked as it is read), and the zip's
+    comment."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            _check_members(path, infos)
+            meta = [m for m in infos if m.filename == _META + ".npy"]
+            if not meta:
+                raise LearnerFileError(f"{path}: not a chaoslab learner file (no header)")
+            if meta[0].file_size > MAX_HEADER_BYTES:
+                raise LearnerFileError(f"{path}: its header declares {meta[0].file_size} "
+                                       f"bytes, more than the {MAX_HEADER_BYTES} allowed")
+            raw = {}
+            for m in infos:
+                data = zf.read(m)
+                if len(data) != m.file_size:
+                    raise LearnerFileError(f"{path}: member {m.filename!r} holds "
+                                           f"{len(data)} bytes, its entry declares "
+                                           f"{m.file_size}")
+                raw[m.filename[:-4]] = data
+            return raw, zf.comment
+    except LearnerFileError:
+        raise
+    except MemoryError:
+        raise LearnerFileError(f"{path}: too large to read into memory") from None
+    except Exception as exc:   # zipfile, zlib, bz2 and lzma raise many kinds
+        raise LearnerFileError(f"{path}: corrupt or unreadable learner file "
+                               f"({type(exc).__name__}: {exc})") from None
+
+
+def _parse_npy(name, raw):
+    """The array stored in the ``.npy`` bytes ``raw``: numbers or booleans only, with a
+    shape and dtype that account for exactly the bytes that follow the array's header;
+    returned as a writable array in the machine's byte order, in the memory order it was
+    saved in (C or Fortran: arithmetic on it then rounds as it did before saving)."""
+    fh = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except Exception as exc:    # numpy parses the header with ast and tokenize
+        raise LearnerFileError(f"array {name!r}: corrupt array header ({exc})") from None
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or dtype.hasobject \
+            or dtype.itemsize == 0 or dtype.subdtype is not None:
+        raise LearnerFileError(f"array {name!r}: dtype {dtype} is not allowed (numbers and "
+                               "booleans only)")
+    if len(shape) > 32 or any(n < 0 for n in shape):
+        raise LearnerFileError(f"array {name!r}: impossible shape {shape}")
+    size = math.prod(shape) * dtype.itemsize
+    offset = fh.tell()
+    if size != len(raw) - offset:
+        raise LearnerFileError(f"array {name!r}: its header declares shape {shape} of "
+                               f"{dtype} ({size} bytes) but the member holds "
+                               f"{len(raw) - offset} bytes of data")
+    try:
+        arr = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=offset)
+        arr = arr.reshape(shape, order="F" if fortran else "C")
+        return np.array(arr, dtype=dtype.newbyteorder("="), order="K")
+    except (ValueError, TypeError, OverflowError) as exc:   # e.g. a shape numpy refuses
+        raise LearnerFileError(f"array {name!r}: shape {shape} of {dtype} cannot be "
+                               f"read ({exc})") from None
+
+
+def _header_field(section, fields, key, kind, path, *, required=True, minimum=None,
+                  maximum=None, positive=False):
+    """One fitted scalar of the header, checked: ``kind`` "int" or "float"."""
+    if key not in fields or fields[key] is None:
+        if required:
+            raise LearnerFileError(f"{path}: header field {section}.{key} is missing")
+        return None
+    value = fields[key]
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or (minimum is not None and value < minimum) \
+                or (maximum is not None and value > maximum):
+            raise LearnerFileError(f"{path}: header field {section}.{key} must be an integer "
+                                   f"in [{minimum}, {maximum}], got {value!r:.40}")
+        return value
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):    # text, a list, an int past floats
+        number = None
+    if not isinstance(value, (int, float)) or number is None or not math.isfinite(number) \
+            or (positive and number <= 0):
+        raise LearnerFileError(f"{path}: header field {section}.{key} must be a finite "
+                               f"number{' > 0' if positive else ''}, got {value!r:.40}")
+    return number
+
+
+def file_array(arrays, name, shape=None, *, integer=False, finite=True, positive=False,
+               minimum=None, maximum=None, required=True):
+    """Array ``name`` of a learner file being loaded, checked; for the ``_load_arrays``
+    of each learner.
+
+    Parameters
+    ----------
+    arrays : dict
+        The file's arrays (name -> ndarray).
+    name : str
+    shape : tuple, optional
+        Expected shape; ``None`` entries match any length. Also the number of dimensions.
+    integer : bool
+        An integer array (returned as int64); otherwise floats (returned as float64).
+    finite : bool
+        Refuse NaN and infinities (floats).
+    positive : bool
+        Every value > 0.
+    minimum, maximum : number, optional
+        Bounds every value must lie within (inclusive).
+    required : bool
+        If False, a missing array gives ``None``.
+
+    Returns
+    -------
+    ndarray (float64 or int64, contiguous in the order it was saved in) or None
+
+    Raises
+    ------
+    LearnerFileError
+        Naming the array, what it holds and what was expected.
+    """
+    if name not in arrays:
+        if required:
+            raise LearnerFileError(f"array {name!r} is missing")
+        return None
+    a = np.asarray(arrays[name])
+    if shape is not None and (a.ndim != len(shape) or any(
+            want is not None and have != want for have, want in zip(a.shape, shape))):
+        want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + \
+            ("," if len(shape) == 1 else "") + ")"
+        raise LearnerFileError(f"array {name!r} has shape {a.shape}, expected {want}")
+    if integer:
+        if a.dtype.kind not in "iu":
+            raise LearnerFileError(f"array {name!r} has dtype {a.dtype}, expected integers")
+        if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+            raise LearnerFileError(f"array {name!r} holds integers beyond int64")
+        a = np.asarray(a, dtype=np.int64, order="K")
+    else:
+        if a.dtype.kind not in "biuf":
+            raise LearnerFileError(f"array {name!r} has dtype {a.dtype}, expected real "
+                                   "numbers")
+        a = np.asarray(a, dtype=np.float64, order="K")
+        if finite and not np.all(np.isfinite(a)):
+            raise LearnerFileError(f"array {name!r} holds non-finite values "
+                                   f"(first at flat index {int(np.argmin(np.isfinite(a)))})")
+    if a.size:
+        lo, hi = a.min().item(), a.max().item()
+        if positive and not lo > 0:
+            raise LearnerFileError(f"array {name!r} must be > 0 everywhere, its smallest "
+                                   f"value is {lo!r}")
+        if minimum is not None and lo < minimum:
+            raise LearnerFileError(f"array {name!r} holds {lo!r}, below the smallest "
+                                   f"allowed {minimum}")
+        if maximum is not None and hi > maximum:
+            raise LearnerFileError(f"array {name!r} holds {hi!r}, above the largest "
+                                   f"allowed {maximum}")
+    return a
+
+
+def check_file_arrays(arrays, required, optional=()):
+    """Refuse a learner file that lacks one of the ``required`` arrays or holds one that
+    is neither required nor ``optional`` (for each learner's ``_load_arrays``)."""
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise LearnerFileError(f"array{'s' if len(missing) > 1 else ''} "
+                               f"{', '.join(map(repr, missing))} missing")
+    extra = sorted(set(arrays) - set(required) - set(optional))
+    if extra:
+        raise LearnerFileError(f"unexpected array{'s' if len(extra) > 1 else ''} "
+                               f"{', '.join(repr(k)[:60] for k in extra[:5])}")
+
+
 def load(path):
     """Read a learner written by :meth:`Learner.save`. Never unpickles anything.
 
-    The path must be a regular file; a file whose members would expand past
-    :data:`MAX_FILE_BYTES` or by more than :data:`MAX_EXPANSION` times is refused before
-    anything is read."""
+    What is checked, in order; any failure is a :class:`LearnerFileError` naming it:
+
+    * the path is a regular file (not a FIFO or a device), a zip whose members are
+      uniquely named ``.npy`` arrays and would expand to at most :data:`MAX_FILE_BYTES`
+      and by at most :data:`MAX_EXPANSION` times (a zip bomb), before anything is read;
+      zip's CRC-32 of each member as it is read;
+    * the SHA-256 checksum that :meth:`Learner.save` writes in the zip's comment: any
+      changed byte of the header or of an array, or members renamed or swapped, are
+      refused. Files of earlier releases (and files rewritten by other tools) have no
+      checksum and are loaded after the checks below, which every file gets: a
+      checksum only shows that the file is as it was written, not that whoever wrote
+      it was honest;
+    * the JSON header: the format, an integer version not newer than
+      :data:`FORMAT_VERSION`;
+    * each array: numbers or booleans only (no objects, so nothing is unpickled), a
+      shape and dtype that match its bytes exactly;
+    * the header's fields: the learner's name, its hyperparameters (accepted by the
+      learner's constructor), ``dim_`` (at most :data:`MAX_DIM`), ``dt_`` (finite,
+      > 0), ``n_train_``, ``time_scale_`` and the fitted lengths (integers within the
+      learner's minimum and :data:`MAX_LENGTH`);
+    * by the learner (its ``_load_arrays``): every array's shape against the
+      hyperparameters and ``dim_``, index ranges (the echo state network's sparse
+      reservoir), finiteness, the arrays the learner expects and no others. Nothing is
+      computed from the arrays before this.
+    """
     from . import registry
 
     path = Path(path)
@@ -632,18 +931,27 @@ def load(path):
         raise LearnerFileError(f"{path}: no such file")
     if not path.is_file():   # a FIFO or a device would block or never end
         raise LearnerFileError(f"{path}: not a regular file")
+    raw, comment = _read_members(path)
+    if comment:   # files of earlier releases, and files rewritten by numpy, have none
+        if not (comment.startswith(_CHECKSUM_PREFIX)
+                and len(comment) == len(_CHECKSUM_PREFIX) + 64):
+            raise LearnerFileError(f"{path}: damaged learner file: its zip comment is not a "
+                                   f"chaoslab checksum ({comment[:60]!r})")
+        if comment[len(_CHECKSUM_PREFIX):] != _digest(raw).encode():
+            raise LearnerFileError(f"{path}: damaged learner file: its {CHECKSUM} checksum "
+                                   "does not match its contents (changed or corrupted "
+                                   "after it was saved)")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            _check_members(path, z.zip.infolist())
-            if "__meta__" not in z.files:
-                raise LearnerFileError(f"{path}: not a chaoslab learner file (no header)")
-            meta = json.loads(bytes(z["__meta__"]).decode())
-            arrays = {k: z[k] for k in z.files if k != "__meta__"}
-    except LearnerFileError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError,
-            json.JSONDecodeError) as exc:
-        raise LearnerFileError(f"{path}: corrupt or unreadable learner file ({exc})") from None
+        header = _parse_npy(_META, raw[_META])
+        if header.dtype != np.uint8 or header.ndim != 1:
+            raise LearnerFileError(f"header is {header.dtype} {header.shape}, expected "
+                                   "uint8 text")
+        meta = json.loads(header.tobytes().decode())
+    except LearnerFileError as exc:
+        raise LearnerFileError(f"{path}: corrupt learner file ({exc})") from None
+    except (ValueError, UnicodeDecodeError) as exc:   # json.JSONDecodeError is a ValueError
+        raise LearnerFileError(f"{path}: corrupt learner file: the header is not JSON "
+                               f"({exc})") from None
     except RecursionError:   # a header nested thousands deep
         raise LearnerFileError(f"{path}: corrupt learner file (header nested too deeply)") \
             from None
@@ -654,31 +962,62 @@ def load(path):
         raise LearnerFileError(f"{path}: corrupt learner file (format version must be an "
                                f"integer, got {version!r:.40})")
     if version > FORMAT_VERSION:
-        raise LearnerFileError(f"{path}: written by a newer chaoslab (format {version})")
+        raise LearnerFileError(f"{path}: written by a newer chaoslab (format {version}; "
+                               f"this one reads formats up to {FORMAT_VERSION}): update "
+                               "chaoslab to load it")
+    if version < 0:
+        raise LearnerFileError(f"{path}: corrupt learner file (format version {version})")
+    try:
+        arrays = {k: _parse_npy(k, v) for k, v in raw.items() if k != _META}
+    except LearnerFileError as exc:
+        raise LearnerFileError(f"{path}: corrupt learner file ({exc})") from None
+    del raw
     name = meta.get("learner")
+    if not isinstance(name, str):
+        raise LearnerFileError(f"{path}: header field 'learner' must be a learner's name, "
+                               f"got {name!r:.40}")
     try:
         cls = registry.learner_class(name)
     except ValueError:
-        raise LearnerFileError(f"{path}: unknown learner {name!r}") from None
+        raise LearnerFileError(f"{path}: unknown learner {name!r:.60}") from None
+    params = meta.get("params", {})
+    fitted = meta.get("fitted")
+    for key, section in (("params", params), ("fitted", fitted)):
+        if not isinstance(section, dict):
+            raise LearnerFileError(f"{path}: header field {key!r} must be an object, got "
+                                   f"{type(section).__name__}")
+    params = dict(params)
+    for old, new in cls._renamed_params.items():   # files of the previous release
+        if old in params and new not in params:
+            params[new] = params.pop(old)
+    known = cls._param_names()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise LearnerFileError(f"{path}: header names hyperparameters {unknown!r:.80} that "
+                               f"{cls.__name__} does not have (it has {known})")
     try:
-        params = dict(meta.get("params", {}))
-        for old, new in cls._renamed_params.items():   # files of the previous release
-            if old in params and new not in params:
-                params[new] = params.pop(old)
         obj = cls(**params)
-        fitted = meta.get("fitted", {})
-        obj.dim_ = int(fitted["dim_"])
-        obj.dt_ = float(fitted["dt_"])
-        obj.n_train_ = int(fitted["n_train_"])
-        # files of the previous release have no time scale and give every length as an int
-        tau = fitted.get("time_scale_")
-        obj.time_scale_ = None if tau is None else float(tau)
+    except Exception as exc:
+        raise LearnerFileError(f"{path}: the header's hyperparameters are refused by "
+                               f"{cls.__name__} ({type(exc).__name__}: {exc})") from None
+    field = functools.partial(_header_field, "fitted", fitted, path=path)
+    obj.dim_ = field("dim_", "int", minimum=1, maximum=MAX_DIM)
+    obj.dt_ = field("dt_", "float", positive=True)
+    obj.n_train_ = field("n_train_", "int", minimum=0, maximum=None)
+    # files of the previous release have no time scale and give every length as an int
+    obj.time_scale_ = field("time_scale_", "float", positive=True, required=False)
+    try:
         for k in cls._lengths:
-            obj.__dict__[k + "_"] = (int(fitted[k + "_"]) if k + "_" in fitted
-                                     else obj._check_length(k, getattr(obj, k)))
+            if fitted.get(k + "_") is None:
+                obj.__dict__[k + "_"] = obj._check_length(k, getattr(obj, k))
+            else:
+                lo = obj._explicit_minimum(k)
+                obj.__dict__[k + "_"] = field(k + "_", "int", minimum=lo, maximum=MAX_LENGTH)
         obj._load_arrays(arrays, fitted)
-    except LearnerFileError:
-        raise
+    except LearnerFileError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise LearnerFileError(f"{path}: cannot restore {name!r}: {exc}") from None
     except Exception as exc:
         raise LearnerFileError(f"{path}: cannot restore {name!r} ({type(exc).__name__}: "
                                f"{exc})") from None

@@ -1,7 +1,8 @@
 """Baselines every forecaster should beat: persistence and linear autoregression."""
 import numpy as np
 
-from .base import Learner
+from ..validation import check_float
+from .base import Learner, check_file_arrays, file_array
 from .ridge import ridge
 from .timescale import AUTO, RULES
 
@@ -22,6 +23,9 @@ class Persistence(Learner):
 
     def _step(self, state):
         return state, state.copy()
+
+    def _load_arrays(self, arrays, meta):
+        check_file_arrays(arrays, ())
 
 
 class LinearAR(Learner):
@@ -52,6 +56,7 @@ class LinearAR(Learner):
         return self._length("order")
 
     def _min_samples(self):
+        check_float(self.alpha, "alpha", nonnegative=True)  # fit asks for this first
         return self.order_ + 2
 
     def _fit(self, parts, dt, report):
@@ -76,3 +81,7 @@ class LinearAR(Learner):
 
     def _state_arrays(self):
         return {"coef_": self.coef_}
+
+    def _load_arrays(self, arrays, meta):
+        check_file_arrays(arrays, ("coef_",))
+        self.coef_ = file_array(arrays, "coef_", (1 + self.order_ * self.dim_, self.dim_))

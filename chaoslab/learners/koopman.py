@@ -1,9 +1,11 @@
 """Koopman operator approximation by extended dynamic mode decomposition (EDMD)."""
+import math
 from itertools import combinations_with_replacement
 
 import numpy as np
 
-from .base import Learner
+from ..validation import check_choice, check_float, check_int, check_memory
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 
 
 class EDMD(Learner):
@@ -48,6 +50,20 @@ class EDMD(Learner):
         self.reproject = reproject
         self.seed = seed
 
+    def _check_params(self):
+        check_choice(self.dictionary, "dictionary", ("poly", "rbf"))
+        check_int(self.degree, "degree", minimum=1)
+        check_int(self.n_centers, "n_centers", minimum=1)
+        check_float(self.width, "width", positive=True)
+        check_float(self.ridge, "ridge", nonnegative=True)
+        check_int(self.seed, "seed", minimum=0)
+        if not isinstance(self.reproject, (bool, np.bool_)):
+            raise ValueError(f"reproject must be True or False, got {self.reproject!r}")
+
+    def _min_samples(self):
+        self._check_params()  # fit asks for this first
+        return 2
+
     def _setup(self, dim):
         if self.dictionary == "poly":
             combos = []
@@ -79,6 +95,15 @@ class EDMD(Learner):
     def _fit(self, parts, dt, report):
         dim = parts[0].shape[1]
         allx = np.vstack(parts)
+        if self.dictionary == "poly":
+            n_terms = math.comb(dim + int(self.degree), int(self.degree))
+            what = f"EDMD: degree={self.degree} on dim {dim} ({n_terms} terms)"
+            need = 8.0 * n_terms * (3 * len(allx) + 2 * n_terms)
+        else:
+            nc = min(int(self.n_centers), len(allx))
+            what = f"EDMD: n_centers={self.n_centers} on dim {dim}"
+            need = 8.0 * nc * (len(allx) * (dim + 3) + 2 * nc)
+        check_memory(need, f"{what} x {len(allx)} samples")
         self.mean_ = allx.mean(axis=0)
         self.scale_ = allx.std(axis=0) + 1e-12
         self._setup(dim)
@@ -119,8 +144,32 @@ class EDMD(Learner):
         return out
 
     def _load_arrays(self, arrays, meta):
-        super()._load_arrays(arrays, meta)
-        self._setup(len(self.mean_))
+        dim = self.dim_
+        rbf = self.dictionary == "rbf"
+        check_file_arrays(arrays, ("K_", "mean_", "scale_") + (("centers_",) if rbf else ()))
+        K = np.asarray(arrays["K_"])
+        rows = K.shape[0] if K.ndim == 2 else -1
+        if rbf:
+            check_float(self.width, "width", positive=True)
+            self.centers_ = file_array(arrays, "centers_", (None, dim))
+            n_lift = 1 + dim + len(self.centers_)
+        elif self.dictionary == "poly":
+            n_lift = 1 + dim
+            for d in range(2, check_int(self.degree, "degree", minimum=1) + 1):
+                n_lift += math.comb(dim + d - 1, d)
+                if n_lift > rows:       # a lying degree must not make this loop run long
+                    break
+        else:
+            self._setup(dim)                       # raises the error naming the choices
+        if K.shape != (n_lift, n_lift):
+            raise LearnerFileError(f"array 'K_' has shape {K.shape}, which does not fit "
+                                   f"dictionary={self.dictionary!r}, degree={self.degree!r}, "
+                                   f"{len(self.centers_) if rbf else 0} centres and "
+                                   f"dim_={dim}")
+        self.K_ = file_array(arrays, "K_", (n_lift, n_lift))
+        self.mean_ = file_array(arrays, "mean_", (dim,))
+        self.scale_ = file_array(arrays, "scale_", (dim,), positive=True)
+        self._setup(dim)
         mu = np.linalg.eigvals(self.K_)
         self.eigenvalues_ = mu[np.argsort(-np.abs(mu))]
         self.frequencies_ = np.log(self.eigenvalues_.astype(complex)) / self.dt_

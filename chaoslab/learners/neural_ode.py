@@ -115,7 +115,7 @@ class NeuralODE(TorchLearner):
         super()._check_params()
         check_int(self.hidden, "hidden", minimum=1)
         check_int(self.depth, "depth", minimum=1)
-        check_int(self.substeps, "substeps", minimum=1)
+        check_int(self.substeps, "substeps", minimum=1, maximum=1000)
         check_int(self.adam_steps, "adam_steps", minimum=0)
         check_int(self.lbfgs_steps, "lbfgs_steps", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
@@ -124,6 +124,11 @@ class NeuralODE(TorchLearner):
 
     def _min_samples(self):
         return self.unroll_ + 1
+
+    def _load_arrays(self, arrays, meta):
+        # a file's substeps sets a loop count that no array bounds
+        check_int(self.substeps, "substeps", minimum=1, maximum=1000)
+        super()._load_arrays(arrays, meta)
 
     def _build_module(self, dim):
         from .nn.node import VectorField

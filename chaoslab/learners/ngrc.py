@@ -1,11 +1,12 @@
 """Next-generation reservoir computer (nonlinear vector autoregression)."""
+import math
 from itertools import combinations_with_replacement
 
 import numpy as np
 import scipy.linalg
 
-from ..validation import check_float, check_int
-from .base import Learner
+from ..validation import check_float, check_int, check_memory
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 from .ridge import ridge as ridge_solve
 from .timescale import AUTO, RULES
 
@@ -119,6 +120,7 @@ class NGRC(Learner):
         return (int(self.k) - 1) * self._length("skip") + 1
 
     def _min_samples(self):
+        self._check_params()  # fit asks for this first: bad values never reach int()
         return self.context_length + 2
 
     def _monomials(self, p):
@@ -189,7 +191,12 @@ class NGRC(Learner):
             self.mean_ = np.zeros(allx.shape[1])
             self.scale_ = np.ones(allx.shape[1])
         dim = allx.shape[1]
-        self._combos = self._monomials(dim * int(self.k))
+        p = dim * int(self.k)
+        n_features = math.comb(p + int(self.degree), int(self.degree))
+        check_memory(8.0 * len(allx) * n_features * 2,
+                     f"NGRC: degree={self.degree} on k={self.k} x dim {dim} inputs "
+                     f"({n_features} features) x {len(allx)} samples")
+        self._combos = self._monomials(p)
         u_parts = [(x - self.mean_) / self.scale_ for x in parts]
         if isinstance(self.ridge, str):
             # the validation error is measured in standard deviations of the data
@@ -284,10 +291,26 @@ class NGRC(Learner):
         return new, y * self.scale_ + self.mean_
 
     def _load_arrays(self, arrays, meta):
-        super()._load_arrays(arrays, meta)
-        self._combos = self._monomials(len(self.mean_) * int(self.k))
+        self._check_params()
+        dim = self.dim_
+        p = dim * int(self.k)
+        check_file_arrays(arrays, ("w_out_", "mean_", "scale_"), optional=("ridge_",))
+        W = np.asarray(arrays["w_out_"])
+        rows = W.shape[0] if W.ndim == 2 else -1
+        n_feat = 1 + p
+        for d in range(2, int(self.degree) + 1):
+            n_feat += math.comb(p + d - 1, d)
+            if n_feat > rows:           # a lying degree must not make this loop run long
+                break
+        if W.shape != (n_feat, dim):
+            raise LearnerFileError(f"array 'w_out_' has shape {W.shape}, which does not fit "
+                                   f"k={self.k!r}, degree={self.degree!r} and dim_={dim}")
+        self.w_out_ = file_array(arrays, "w_out_", (n_feat, dim))
+        self.mean_ = file_array(arrays, "mean_", (dim,))
+        self.scale_ = file_array(arrays, "scale_", (dim,), positive=True)
+        self._combos = self._monomials(p)
         if "ridge_" in arrays:
-            self.ridge_ = float(arrays["ridge_"])
+            self.ridge_ = float(file_array(arrays, "ridge_", (), minimum=0.0))
         elif not isinstance(self.ridge, str):      # files of 0.2 and before
             self.ridge_ = float(self.ridge)
 

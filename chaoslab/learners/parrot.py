@@ -3,7 +3,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..validation import check_choice, check_float, check_int, reject_unknown
-from .base import Learner
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 from .timescale import AUTO, RULES, auto_samples
 
 __all__ = ["Parrot", "SEARCHES"]
@@ -144,7 +144,27 @@ class Parrot(Learner):
         return {"train_": self.train_, "lengths_": self.lengths_, "scale_": self.scale_}
 
     def _load_arrays(self, arrays, meta):
-        super()._load_arrays(arrays, meta)
+        dim = self.dim_
+        check_choice(self.search, "search", SEARCHES)
+        check_int(self.skip, "skip", minimum=1)
+        check_file_arrays(arrays, ("train_", "lengths_", "scale_"))
+        train = file_array(arrays, "train_", (None, dim))
+        lengths = file_array(arrays, "lengths_", (None,), integer=True,
+                             minimum=0 if self.search == "context" else self._span + 1,
+                             maximum=len(train))
+        if int(lengths.sum()) != len(train) or (self.search == "context" and len(train)):
+            raise LearnerFileError(f"array 'lengths_' (trajectory lengths summing to "
+                                   f"{int(lengths.sum())}) does not describe 'train_' "
+                                   f"({len(train)} rows, search={self.search!r})")
+        scale = file_array(arrays, "scale_", (dim,), positive=True)
+        with np.errstate(all="ignore"):
+            reach = float(np.max(np.abs(train / scale), initial=0.0))
+        # squared distances of motifs must stay finite (standardised data are of order 1)
+        if not reach <= 1e100:
+            raise LearnerFileError(f"array 'train_' reaches {reach:.3g} in units of "
+                                   "'scale_': beyond what motif distances can be "
+                                   "computed in")
+        self.train_, self.lengths_, self.scale_ = train, lengths, scale
         self._library = None
 
     def _training_library(self):

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from .base import Learner
+from ..validation import check_float, check_int
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 from .ridge import ridge
 from .timescale import AUTO, RULES
 
@@ -88,6 +89,26 @@ class ESN(Learner):
         self.increment = increment
         self.seed = seed
 
+    def _check_params(self):
+        """The hyperparameters, before anything is built from them."""
+        check_int(self.size, "size", minimum=1, maximum=1_000_000)
+        check_float(self.spectral_radius, "spectral_radius", nonnegative=True)
+        check_float(self.degree, "degree", positive=True)
+        if float(self.degree) > self.size:
+            raise ValueError(f"degree (mean connections per unit) must be at most size="
+                             f"{self.size}, got {self.degree!r}")
+        check_float(self.input_scaling, "input_scaling", nonnegative=True)
+        check_float(self.bias_scaling, "bias_scaling", nonnegative=True)
+        leak = check_float(self.leak, "leak", positive=True)
+        if leak > 1:
+            raise ValueError(f"leak must be in (0, 1], got {self.leak!r}")
+        check_float(self.ridge, "ridge", nonnegative=True)
+        if not isinstance(self.increment, (bool, np.bool_)):
+            raise ValueError(f"increment must be True or False, got {self.increment!r}")
+        if self.seed is not None:
+            check_int(self.seed, "seed", minimum=0)
+        self._squares_mode()
+
     def memory(self):
         """Rows after which the reservoir has forgotten its start to ``MEMORY_TOLERANCE``,
         ``ceil(log(MEMORY_TOLERANCE) / log(r))`` with ``r = 1 - leak (1 -
@@ -110,6 +131,7 @@ class ESN(Learner):
         return washout if mem is None else max(1, min(washout, mem))
 
     def _min_samples(self):
+        self._check_params()  # fit asks for this first: bad values never reach the build
         return self._length("washout") + 10
 
     def _build(self, dim):
@@ -234,3 +256,37 @@ class ESN(Learner):
     def _state_arrays(self):
         return {k: getattr(self, k) for k in ("w_indptr_", "w_indices_", "w_data_", "w_in_",
                                                "bias_", "w_out_", "mean_", "scale_")}
+
+    def _load_arrays(self, arrays, meta):
+        # everything the numba kernels index is checked here, whether or not the file's
+        # checksum matched: a file can be written with wrong arrays and a right checksum
+        N = check_int(self.size, "size", minimum=1)
+        dim = self.dim_
+        check_float(self.leak, "leak")
+        mode = self._squares_mode()
+        if not isinstance(self.increment, (bool, np.bool_)):
+            raise ValueError(f"increment must be True or False, got {self.increment!r}")
+        check_file_arrays(arrays, ("w_indptr_", "w_indices_", "w_data_", "w_in_", "bias_",
+                                   "w_out_", "mean_", "scale_"))
+        if np.shape(arrays["w_indptr_"]) != (N + 1,):
+            raise LearnerFileError(f"array 'w_indptr_' has shape "
+                                   f"{np.shape(arrays['w_indptr_'])}, expected ({N + 1},) "
+                                   f"for size={self.size!r}")
+        indices = file_array(arrays, "w_indices_", (None,), integer=True, minimum=0,
+                             maximum=N - 1)
+        data = file_array(arrays, "w_data_", (len(indices),))
+        # bounded first, so that the differences below cannot overflow
+        indptr = file_array(arrays, "w_indptr_", (N + 1,), integer=True, minimum=0,
+                            maximum=len(indices))
+        if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != len(indices):
+            raise LearnerFileError(
+                f"array 'w_indptr_' is not a row pointer of the sparse reservoir (it must "
+                f"start at 0, never decrease and end at the {len(indices)} stored entries; "
+                f"it starts at {indptr[0]} and ends at {indptr[-1]})")
+        self.w_indptr_, self.w_indices_, self.w_data_ = indptr, indices, data
+        self.w_in_ = file_array(arrays, "w_in_", (N, dim))
+        self.bias_ = file_array(arrays, "bias_", (N,))
+        self.w_out_ = file_array(arrays, "w_out_", (1 + dim + N * (2 if mode == 1 else 1),
+                                                    dim))
+        self.mean_ = file_array(arrays, "mean_", (dim,))
+        self.scale_ = file_array(arrays, "scale_", (dim,), positive=True)

@@ -1,8 +1,10 @@
 """SINDy: sparse regression of the vector field (pysindy), rolled out by chaoslab."""
+import math
+
 import numpy as np
 
-from ..validation import check_int, reject_unknown, renamed_keyword
-from .base import Learner
+from ..validation import check_float, check_int, check_memory, reject_unknown, renamed_keyword
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 
 __all__ = ["SINDy", "WEIGHT_FLOOR"]
 
@@ -102,7 +104,24 @@ class SINDy(Learner):
         self.substeps = substeps
         self.variables = variables
 
+    def _check_params(self):
+        check_int(self.degree, "degree", minimum=0)
+        check_float(self.threshold, "threshold", nonnegative=True)
+        check_float(self.alpha, "alpha", nonnegative=True)
+        check_int(self.derivative_order, "derivative_order", minimum=1)
+        check_int(self.substeps, "substeps", minimum=1, maximum=1000)
+        check_int(self.frequencies, "frequencies", minimum=0)
+        if not isinstance(self.weighted, (bool, np.bool_)):
+            raise ValueError(f"weighted must be True or False, got {self.weighted!r}")
+        if self.variables is not None and (
+                isinstance(self.variables, (str, bytes))
+                or not isinstance(self.variables, (list, tuple))
+                or not all(isinstance(v, str) for v in self.variables)):
+            raise ValueError(f"variables must be None or a list of names, got "
+                             f"{self.variables!r:.60}")
+
     def _min_samples(self):
+        self._check_params()  # fit asks for this first: bad values never reach int()
         # the error estimate uses differences of order derivative_order + 2
         return int(self.derivative_order) + 5
 
@@ -141,6 +160,10 @@ class SINDy(Learner):
             library = library + ps.FourierLibrary(n_frequencies=n_freq)
         x = np.concatenate(xs, axis=0)
         xdot = np.concatenate(xdots, axis=0)
+        n_terms = math.comb(dim + int(self.degree), int(self.degree)) + 2 * n_freq * dim
+        check_memory(8.0 * len(x) * n_terms * 4,
+                     f"SINDy: degree={self.degree} on dim {dim} ({n_terms} terms) x "
+                     f"{len(x)} samples")
         theta = np.asarray(library.fit_transform(x), dtype=np.float64)
         weights = (_weights(np.concatenate(errs, axis=0), xdot.std(axis=0)) if self.weighted
                    else None)
@@ -269,12 +292,36 @@ class SINDy(Learner):
         return {"coef_": self.coef_, "powers_": self.powers_, "trig_": self.trig_}
 
     def _load_arrays(self, arrays, meta):
-        self.coef_ = np.asarray(arrays["coef_"], dtype=np.float64)
-        self.powers_ = np.asarray(arrays["powers_"], dtype=np.int64)
-        self.trig_ = np.asarray(arrays.get("trig_", np.empty((0, 3))), dtype=np.int64)
-        if self.coef_.shape != (self.dim_, len(self.powers_) + len(self.trig_)) or \
-                self.powers_.shape[1:] != (self.dim_,) or self.trig_.shape[1:] != (3,) or \
-                (len(self.trig_) and (self.trig_[:, 0].min() < 0 or
-                                      self.trig_[:, 0].max() >= self.dim_)):
-            raise ValueError("coefficient, power and Fourier-term arrays do not match")
+        dim = self.dim_
+        degree = check_int(self.degree, "degree", minimum=0)
+        n_freq = check_int(self.frequencies, "frequencies", minimum=0)
+        check_int(self.substeps, "substeps", minimum=1, maximum=1000)
+        check_file_arrays(arrays, ("coef_", "powers_"), optional=("trig_",))
+        coef = file_array(arrays, "coef_", (dim, None))
+        n_terms = coef.shape[1]
+        # the library pysindy builds: every monomial of degree <= degree once, then sin
+        # and cos of k * x_i for k = 1..frequencies (checked without listing a library
+        # that a lying degree would make huge)
+        n_poly = math.comb(dim + degree, degree) if degree < n_terms else n_terms + 1
+        n_trig = 2 * dim * n_freq
+        if n_terms != n_poly + n_trig:
+            raise LearnerFileError(f"array 'coef_' has {n_terms} terms per variable; "
+                                   f"degree={self.degree!r}, frequencies="
+                                   f"{self.frequencies!r} and dim_={dim} give "
+                                   f"{'more' if n_poly > n_terms else n_poly + n_trig}")
+        powers = file_array(arrays, "powers_", (n_poly, dim), integer=True, minimum=0,
+                            maximum=degree)
+        if np.any(powers.sum(axis=1) > degree) or len(np.unique(powers, axis=0)) != n_poly:
+            raise LearnerFileError(f"array 'powers_' is not the monomials of degree <= "
+                                   f"{degree} in {dim} variables, each once")
+        if "trig_" in arrays or n_trig:
+            trig = file_array(arrays, "trig_", (n_trig, 3), integer=True, minimum=0)
+        else:                                  # files of 0.2 and before
+            trig = np.empty((0, 3), dtype=np.int64)
+        if n_trig and (trig[:, 0].max() >= dim or trig[:, 1].min() < 1
+                       or trig[:, 1].max() > n_freq or trig[:, 2].max() > 1
+                       or len(np.unique(trig, axis=0)) != n_trig):
+            raise LearnerFileError(f"array 'trig_' is not the Fourier terms (variable < "
+                                   f"{dim}, frequency 1..{n_freq}, sin 0 or cos 1), each once")
+        self.coef_, self.powers_, self.trig_ = coef, powers, trig
         self.system_ = self._build_system(self._names(self.dim_))

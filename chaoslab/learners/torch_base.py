@@ -43,7 +43,7 @@ import math
 import numpy as np
 
 from ..validation import check_int
-from .base import Learner
+from .base import Learner, LearnerFileError, check_file_arrays, file_array
 
 __all__ = ["TorchLearner", "Windows", "precision_divergence", "resolve_device",
            "resolve_dtype", "DTYPES"]
@@ -52,6 +52,8 @@ __all__ = ["TorchLearner", "Windows", "precision_divergence", "resolve_device",
 DTYPES = ("float64", "float32", "bfloat16")
 
 _MODULE_PREFIX = "module."
+#: hyperparameters that count layers of a module (see ``_load_arrays``)
+_LAYER_PARAMS = ("layers", "depth")
 
 
 def _torch():
@@ -434,15 +436,38 @@ class TorchLearner(Learner):
     def _load_arrays(self, arrays, meta):
         torch = _torch()
         device = self._device()
-        self.mean_ = np.asarray(arrays["mean_"], dtype=np.float64)
-        self.std_ = np.asarray(arrays["std_"], dtype=np.float64)
-        self.loss_history_ = np.asarray(arrays.get("loss_history_", []), dtype=np.float64)
-        if self.mean_.shape != (self.dim_,) or self.std_.shape != (self.dim_,):
-            raise ValueError("normalisation arrays do not match dim_")
-        with self._seeded(0, device):
-            module = self._build_module(self.dim_)
-        state = {k[len(_MODULE_PREFIX):]: torch.as_tensor(v) for k, v in arrays.items()
+        dim = self.dim_
+        self.mean_ = file_array(arrays, "mean_", (dim,))
+        self.std_ = file_array(arrays, "std_", (dim,), positive=True)
+        history = file_array(arrays, "loss_history_", (None,), finite=False, required=False)
+        self.loss_history_ = np.empty(0) if history is None else history
+        saved = {k[len(_MODULE_PREFIX):]: v for k, v in arrays.items()
                  if k.startswith(_MODULE_PREFIX)}
+        check_file_arrays(arrays, ["mean_", "std_"] + [_MODULE_PREFIX + k for k in saved],
+                          optional=["loss_history_"] + list(self._extra_arrays_names()))
+        # a count of layers makes a Python loop when the module is built: it cannot
+        # exceed the number of saved tensors
+        for key in _LAYER_PARAMS:
+            value = getattr(self, key, None)
+            if value is not None and check_int(value, key, minimum=0) > len(saved):
+                raise LearnerFileError(f"{key}={value} but the file holds only {len(saved)} "
+                                       "module tensors")
+        # the module's shapes come from the hyperparameters: compare them with the file's
+        # on torch's meta device (no memory is allocated) before building it for real
+        with torch.device("meta"):
+            shapes = {k: tuple(v.shape) for k, v in self._build_module(dim).state_dict().items()}
+        if set(shapes) != set(saved):
+            missing, extra = sorted(set(shapes) - set(saved)), sorted(set(saved) - set(shapes))
+            raise LearnerFileError(
+                "the module tensors do not match the hyperparameters"
+                + (f"; missing {', '.join(_MODULE_PREFIX + k for k in missing[:5])}"
+                   if missing else "")
+                + (f"; unexpected {', '.join(_MODULE_PREFIX + k for k in extra[:5])}"
+                   if extra else ""))
+        state = {k: torch.as_tensor(file_array(arrays, _MODULE_PREFIX + k, shapes[k]),
+                                    dtype=torch.float32) for k in shapes}
+        with self._seeded(0, device):
+            module = self._build_module(dim)
         module.load_state_dict(state, strict=True)
         module = module.to(device=device, dtype=torch.float32).eval()
         for p in module.parameters():
@@ -454,6 +479,10 @@ class TorchLearner(Learner):
 
     def _load_extra(self, arrays, meta):
         """Restore what :meth:`_extra_arrays` / ``_fitted_meta`` saved."""
+
+    def _extra_arrays_names(self):
+        """Names of the arrays :meth:`_extra_arrays` saves (read by ``_load_arrays``)."""
+        return ()
 
     def n_parameters(self):
         """Number of trainable parameters of the fitted module."""

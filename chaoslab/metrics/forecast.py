@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from ..validation import check_choice, check_dt, check_finite_array, check_float
+from ..validation import (as_float_array, check_choice, check_dt, check_finite_array,
+                          check_float)
 
 #: The valid-prediction-time definitions of :func:`valid_prediction_time` and their
 #: default thresholds.
@@ -26,15 +27,12 @@ VPT_METHODS = {"nrmse": 0.4, "smape": 30.0, "cumulative_smape": 30.0}
 
 def _pair(y_true, y_pred):
     yt = check_finite_array(y_true, "y_true")
-    try:
-        yp = np.asarray(y_pred, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"y_pred must be an array of numbers, got "
-                         f"{type(y_pred).__name__}") from None
+    yp = as_float_array(y_pred, "y_pred")
     if yt.shape != yp.shape:
         raise ValueError(f"y_true and y_pred differ in shape: {yt.shape} vs {yp.shape}")
     if yt.ndim not in (2, 3):
-        raise ValueError(f"expected (n_steps, dim) or (batch, n_steps, dim), got {yt.shape}")
+        raise ValueError(f"y_true and y_pred must be (n_steps, dim) or (batch, n_steps, dim), "
+                         f"got shape {yt.shape}")
     if yt.shape[-2] < 1 or yt.shape[-1] < 1:
         raise ValueError(f"y_true is empty: shape {yt.shape}")
     return yt, yp
@@ -52,7 +50,10 @@ def failed_steps(y_pred):
     -------
     bool array (n_steps,) or (batch, n_steps)
     """
-    yp = np.asarray(y_pred, dtype=np.float64)
+    yp = as_float_array(y_pred, "y_pred")
+    if yp.ndim < 2:
+        raise ValueError(f"y_pred must be (n_steps, dim) or (batch, n_steps, dim), got shape "
+                         f"{yp.shape}")
     bad = ~np.all(np.isfinite(yp), axis=-1)
     return np.logical_or.accumulate(bad, axis=-1)
 
@@ -81,7 +82,7 @@ def error_curve(y_true, y_pred, scale=None):
     yt, yp = _pair(y_true, y_pred)
     if scale is None:
         scale = yt.reshape(-1, yt.shape[-1]).std(axis=0)
-    scale = np.asarray(scale, dtype=np.float64)
+    scale = as_float_array(scale, "scale")
     if scale.shape not in ((), (yt.shape[-1],)) or np.any(~np.isfinite(scale)) \
             or np.any(scale <= 0):
         raise ValueError(f"scale must be positive and finite for every variable "
@@ -206,7 +207,7 @@ def smape_at(y_true, y_pred, dt, lyapunov_exponent, horizons=(1, 4, 10)):
     """
     dt = check_dt(dt)
     lam = check_float(lyapunov_exponent, "lyapunov_exponent", positive=True)
-    hs = np.atleast_1d(np.asarray(horizons, dtype=np.float64))
+    hs = np.atleast_1d(as_float_array(horizons, "horizons"))
     if hs.ndim != 1 or hs.size == 0 or not np.all(np.isfinite(hs)) or np.any(hs <= 0):
         raise ValueError(f"horizons must be positive numbers (Lyapunov times), got "
                          f"{horizons!r}")
@@ -228,9 +229,10 @@ def smape_at(y_true, y_pred, dt, lyapunov_exponent, horizons=(1, 4, 10)):
 def _first_failure(curve, threshold, cumulative=False, failed=None):
     """Index of the first step over ``threshold`` (of the running mean if
     ``cumulative``) or in ``failed``; the length if none."""
-    c = np.asarray(curve, dtype=np.float64)
+    c = as_float_array(curve, "y_true (an error curve)")
     if c.ndim < 1 or c.shape[-1] < 1:
-        raise ValueError(f"curve must have at least one step, got shape {c.shape}")
+        raise ValueError(f"y_true (an error curve) must have at least one step, got shape "
+                         f"{c.shape}")
     if cumulative:
         c = np.cumsum(c, axis=-1) / np.arange(1, c.shape[-1] + 1)
     over = ~(c <= threshold)           # NaN and inf count as over
@@ -331,8 +333,8 @@ def valid_prediction_time(y_true, y_pred, dt, lyapunov_exponent=None, *, thresho
     """
     dt = check_dt(dt)
     if lyapunov_exponent is not None:
-        lam = float(lyapunov_exponent)
-        if not math.isfinite(lam) or lam <= 0:
+        lam = check_float(lyapunov_exponent, "lyapunov_exponent")
+        if lam <= 0:
             raise ValueError(f"lyapunov_exponent must be positive to count Lyapunov times, "
                              f"got {lyapunov_exponent}")
     t = valid_prediction_steps(y_true, y_pred, method=method, threshold=threshold,

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ..validation import check_choice, check_finite_array, check_float, check_int
+from ..validation import (as_float_array, check_choice, check_finite_array, check_float,
+                          check_int)
 
 #: D_stsp methods of :func:`state_space_divergence`.
 STSP_METHODS = ("binned", "gmm")
@@ -28,11 +29,7 @@ def _truth(x, name="x_true"):
 
 
 def _generated(x, dim, name="x_gen"):
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") \
-            from None
+    a = as_float_array(x, name)
     if a.ndim != 2 or a.shape[0] < 1:
         raise ValueError(f"{name} must be (n_samples, dim), got shape {a.shape}")
     if a.shape[1] != dim:
@@ -218,7 +215,8 @@ def normalized_power_spectrum(x, smoothing=20.0):
     ----------
     x : array (n_samples, dim) or (n_samples,)
     smoothing : float
-        Standard deviation of the smoothing kernel, in frequency bins (0: none).
+        Standard deviation of the smoothing kernel, in frequency bins (0: none; below 0.05
+        the kernel is the identity to double precision and is skipped); at most 1e6.
 
     Returns
     -------
@@ -226,13 +224,17 @@ def normalized_power_spectrum(x, smoothing=20.0):
     """
     from scipy.ndimage import gaussian_filter1d
 
-    a = np.asarray(x, dtype=np.float64)
+    a = as_float_array(x, "x")
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2 or a.shape[0] < 2:
         raise ValueError(f"x must be (n_samples, dim) with n_samples >= 2, got shape "
                          f"{a.shape}")
     smoothing = check_float(smoothing, "smoothing", nonnegative=True)
+    if smoothing > 1e6:  # the kernel's size would exceed what scipy can allocate
+        raise ValueError(f"smoothing must be at most 1e6 frequency bins, got {smoothing:g}")
+    if smoothing < 0.05:  # the kernel is the identity to double precision
+        smoothing = 0.0
     sd = a.std(axis=0, ddof=1)
     flat = _constant(a)
     with np.errstate(all="ignore"):

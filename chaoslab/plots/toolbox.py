@@ -31,10 +31,10 @@ def cobweb_figure(curve_x, curve_y, path_x, path_y, *, height=420, width=420,
                x_axis_label="x_n", y_axis_label="x_{n+1}")
     lo = float(np.nanmin(curve_x))
     hi = float(np.nanmax(curve_x))
-    f.line([lo, hi], [lo, hi], color="#888888", line_dash="dashed", name="diagonal")
-    f.line(curve_x, curve_y, color="#1f4e79", line_width=2, name="map")
-    f.line(path_x, path_y, color="#d62728", line_width=1.2, alpha=0.8, name="orbit")
-    f.scatter(path_x[:1], path_y[:1], size=7, color="#d62728", name="start")
+    f.line([lo, hi], [lo, hi], color="#888888", line_dash="dashed", name="cobweb-diagonal")
+    f.line(curve_x, curve_y, color="#1f4e79", line_width=2, name="cobweb-map")
+    f.line(path_x, path_y, color="#d62728", line_width=1.2, alpha=0.8, name="cobweb-orbit")
+    f.scatter(path_x[:1], path_y[:1], size=7, color="#d62728", name="cobweb-start")
     return _finish(f)
 
 
@@ -55,11 +55,12 @@ def basins_figure(basins, x, y, *, attractors=None, height=480, width=520,
     dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
     dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
     f.image(image=[B.T.astype(float)], x=x[0] - dx / 2, y=y[0] - dy / 2,
-            dw=x[-1] - x[0] + dx, dh=y[-1] - y[0] + dy, color_mapper=mapper, name="image")
+            dw=x[-1] - x[0] + dx, dh=y[-1] - y[0] + dy, color_mapper=mapper,
+            name="basins-image")
     for k, pts in (attractors or {}).items():
         pts = np.asarray(pts, dtype=float)
         f.scatter(pts[:, 0], pts[:, 1], size=2, color="black", alpha=0.6,
-                  name=f"attractor {k}")
+                  name=f"basins-attractor-{k}")
     return _finish(f)
 
 
@@ -76,7 +77,7 @@ def continuation_figure(values, fraction_table, ids, *, parameter="p", height=36
     for j, k in enumerate(ids):
         top = base + T[:, j]
         f.varea(x=v, y1=base, y2=top, fill_color=BASIN_COLOURS[k % len(BASIN_COLOURS)],
-                fill_alpha=0.8, legend_label=f"attractor {k}", name=f"attractor {k}")
+                fill_alpha=0.8, legend_label=f"attractor {k}", name=f"continuation-{k}")
         base = top
     f.legend.location = "top_left"
     return _finish(f)
@@ -90,15 +91,15 @@ def early_warning_figure(t, x, trend, indicators, tau=None, *, height=220, width
 
     t = np.asarray(t, dtype=float)
     top = figure(height=height, width=width, tools=TOOLS, title="Series and trend",
-                 name="series")
-    top.line(t, x, color="#1f4e79", alpha=0.6, name="x")
-    top.line(t, trend, color="#d62728", line_width=2, name="trend")
+                 name="ew-series")
+    top.line(t, x, color="#1f4e79", alpha=0.6, name="ew-x")
+    top.line(t, trend, color="#d62728", line_width=2, name="ew-trend")
     panels = [_finish(top)]
     for name in names:
         tt = "" if tau is None else f" (Kendall tau {tau.get(name, float('nan')):+.2f})"
         g = figure(height=height, width=width, tools=TOOLS, x_range=top.x_range,
-                   title=f"{name}{tt}", name=name)
-        g.line(t, indicators[name], color="#2ca02c", line_width=2, name=name)
+                   title=f"{name}{tt}", name=f"ew-{name}")
+        g.line(t, indicators[name], color="#2ca02c", line_width=2, name=f"ew-{name}-line")
         panels.append(_finish(g))
     return column(*panels)
 
@@ -110,7 +111,7 @@ def recurrence_figure(rows, cols, n, *, height=480, width=480, title="Recurrence
                x_range=(0, n), y_range=(0, n), x_axis_label="i", y_axis_label="j",
                output_backend="webgl")
     f.scatter(np.asarray(cols), np.asarray(rows), size=1, color="black", alpha=0.5,
-              name="pairs")
+              name="recurrence-pairs")
     return _finish(f)
 
 
@@ -129,7 +130,7 @@ def density_figure(counts, x_range, y_range, *, height=560, width=560, log=True,
     f = figure(height=height, width=width, tools=TOOLS, title=title, name="density",
                x_range=x_range, y_range=y_range, match_aspect=True)
     f.image(image=[C], x=x_range[0], y=y_range[0], dw=x_range[1] - x_range[0],
-            dh=y_range[1] - y_range[0], color_mapper=mapper, name="image")
+            dh=y_range[1] - y_range[0], color_mapper=mapper, name="density-image")
     f.grid.visible = False
     if dark:
         f.background_fill_color = "black"
@@ -143,11 +144,11 @@ def fixed_points_figure(x, y, columns, *, x_label="x", y_label="y", height=460, 
     f = figure(height=height, width=width, tools=TOOLS, title=title, name="fixed-points",
                x_axis_label=x_label, y_axis_label=y_label, output_backend="webgl")
     f.scatter(np.asarray(x), np.asarray(y), size=1.5, color="#999999", alpha=0.5,
-              name="attractor")
+              name="fixed-points-attractor")
     from bokeh.models import ColumnDataSource
 
     f.scatter("x", "y", source=ColumnDataSource(dict(columns)), size=12, color="colour",
-              line_color="black", name="points")
+              line_color="black", name="fixed-point-markers")
     return _finish(f)
 
 

@@ -132,7 +132,8 @@ def _resolve(name) -> str:
     if isinstance(name, System):
         return name.name
     if not isinstance(name, str):
-        raise TypeError(f"a system name must be text, got {type(name).__name__}")
+        raise TypeError(f"name: a system name must be text, got {type(name).__name__} "
+                        f"{name!r:.60}")
     raw = _raw()
     if name in raw:
         return name
@@ -203,6 +204,9 @@ def entries() -> list:
 
 def search(text: str) -> list:
     """Names whose name, description or citation contains ``text`` (case-insensitive)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str to search the catalog for, got "
+                        f"{type(text).__name__} {text!r:.60}")
     t = text.lower()
     out = []
     for name, entry in _raw().items():

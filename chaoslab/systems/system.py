@@ -16,8 +16,10 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from .expressions import EquationError, check_identifier, parse_constant, parse_expression
+from .expressions import (EquationError, check_constants, check_identifier, parse_constant,
+                          parse_expression)
 from .tape import build_tape, evaluate
+from ..validation import check_int
 
 __all__ = ["Param", "Size", "System", "Metadata", "make_system"]
 
@@ -87,6 +89,9 @@ class Size:
 
 def _as_params(spec, label) -> dict:
     out = {}
+    if spec is not None and not isinstance(spec, dict):
+        raise EquationError(f"{label}: params must be a dict of name -> value or "
+                            f"[default, min, max], got {spec!r:.60}")
     for name, v in (spec or {}).items():
         check_identifier(name, f"{label}: parameter")
         if isinstance(v, Param):
@@ -236,9 +241,11 @@ class System:
         size = self.size
         for k, v in values.items():
             if size is not None and k == size.name:
-                if isinstance(v, bool) or not float(v).is_integer():
-                    raise ValueError(f"{self.name}: {k} must be an integer, got {v!r}")
-                n = int(v)
+                try:
+                    n = check_int(v, k)
+                except ValueError:
+                    raise ValueError(f"{self.name}: {k} must be an integer, got {v!r:.60}") \
+                        from None
                 if not size.min <= n <= size.max:
                     raise ValueError(f"{self.name}: {k} must lie in [{size.min}, {size.max}], "
                                      f"got {n}")
@@ -295,8 +302,12 @@ class System:
     def jacobian_exprs(self) -> sp.Matrix:
         """The exact Jacobian d f_i / d x_j as a sympy Matrix."""
         xs = [self.symbols[v] for v in self.variables]
-        jac = sp.Matrix(self.exprs).jacobian(xs)
-        return jac.applyfunc(_clean_derivative)
+        jac = sp.Matrix(self.exprs).jacobian(xs).applyfunc(_clean_derivative)
+        # a derivative multiplies coefficients by exponents: 1e308*x**2 gives 2e308*x
+        for (i, j), e in np.ndenumerate(np.array(jac.tolist(), dtype=object)):
+            check_constants(e, f"{self.name}: d({self.variables[i]}')/d{self.variables[j]} "
+                               "(Jacobian)")
+        return jac
 
     @cached_property
     def _inputs(self) -> list:
@@ -440,6 +451,16 @@ def _check_metadata(label: str, meta: dict) -> Metadata:
     return Metadata(meta)
 
 
+def _as_tuple(items, label, what, example) -> tuple:
+    if isinstance(items, (str, bytes, dict)) or items is None:
+        raise EquationError(f"{label}: {what} must be a list of {example}, got {items!r:.60}")
+    try:
+        return tuple(items)
+    except TypeError:
+        raise EquationError(f"{label}: {what} must be a list of {example}, got "
+                            f"{items!r:.60}") from None
+
+
 def make_system(name, variables, equations, params=None, x0=None, dt=None, *, kind="flow",
                 period=None, reference=None, domain=None, size=None, template=None,
                 aux=None, transport=False, delayed=None, tau="", lyapunov_T=None,
@@ -457,7 +478,9 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
     if kind not in KINDS:
         raise EquationError(f"{label}: kind must be one of {KINDS}, got {kind!r}")
     meta = _check_metadata(label, meta)
-    variables = tuple(variables)
+    if isinstance(variables, str):  # one variable
+        variables = (variables,)
+    variables = _as_tuple(variables, label, "variables", "names such as ['x', 'y']")
     if not variables:
         raise EquationError(f"{label}: a system needs at least one variable")
     for v in variables:
@@ -466,7 +489,7 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
         raise EquationError(f"{label}: variable names must be distinct")
     if isinstance(equations, str):
         equations = (equations,)
-    equations = tuple(equations)
+    equations = _as_tuple(equations, label, "equations", "texts such as ['-x']")
     if template is None and len(equations) != len(variables):
         raise EquationError(f"{label}: {len(variables)} variables need {len(variables)} "
                             f"equations, got {len(equations)}")

@@ -93,3 +93,53 @@ def test_one_cancelled_and_one_throttle_for_the_whole_package():
     assert not errors and cancelled == [True]
     assert progress[0] == (0.0, "burst") and progress[-1] == (1.0, "done")
     assert len(progress) < 10
+
+
+def test_a_session_runs_a_bounded_number_of_heavy_jobs():
+    jobs = JobRunner(dispatch=lambda fn: fn(), max_running=2)
+    release = threading.Event()
+    errors, done = [], []
+
+    def slow(job):
+        release.wait(10)
+        return job.slot
+
+    assert jobs.submit("a", slow, done.append, on_error=errors.append) is not None
+    assert jobs.submit("b", slow, done.append, on_error=errors.append) is not None
+    assert jobs.active() == 2
+    assert jobs.submit("c", slow, done.append, on_error=errors.append) is None
+    assert errors == ["this session already has 2 computations running; wait for one to "
+                      "finish or cancel it"]
+    # light work (a system's kernels, a few particles) is not counted
+    assert jobs.submit("k", lambda job: "k", done.append, pool="light") is not None
+    release.set()
+    jobs.wait(10)
+    assert sorted(done) == ["a", "b", "k"] and jobs.active() == 0
+    assert jobs.submit("c", slow, done.append) is not None
+    jobs.wait(10)
+
+
+def test_cancel_all_stops_running_jobs_and_drops_waiting_ones():
+    """A closed tab: every job of its session stops at its next check; jobs still
+    waiting for a worker never start."""
+    jobs = JobRunner(dispatch=lambda fn: fn())
+    started, done, chunks = [], [], []
+    gate = threading.Event()
+
+    def work(job):
+        started.append(job.slot)
+        for k in range(500):
+            job.check()
+            chunks.append(k)
+            gate.set()
+            time.sleep(0.01)
+        return job.slot
+
+    for slot in "abcdef":   # 2 workers: four of them wait
+        jobs.submit(slot, work, done.append)
+    gate.wait(5)
+    t = time.monotonic()
+    jobs.cancel_all()
+    jobs.wait(10)
+    assert time.monotonic() - t < 1.0
+    assert not done and len(started) <= 2 and len(chunks) < 100

@@ -98,7 +98,8 @@ def test_ftle_view_fills_and_seeds():
     assert img.shape == (len(y), len(x)) and np.all(np.isfinite(img))
     ref = cl.ftle_field("DoubleGyre", x, y, fv.T)
     np.testing.assert_allclose(img, ref.T)
-    fv.seed(1.0, 0.5)
+    fv.seed(1.0, 0.5)  # a job: it may compile a kernel
+    fv.jobs.wait(60)
     assert len(fv.seeds.data["xs"]) == 9
     assert fv.seeds.data["xs"][0][0] == pytest.approx(1.0)
 

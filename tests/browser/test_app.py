@@ -219,3 +219,46 @@ def test_learners_train_with_progress_and_show_divergence(page, server):
     assert all(v > 3 for v in values), dict(zip(names, values))   # measured: 9.8 to 11
     page.get_by_text("tracks the truth longest", exact=False).first.wait_for(timeout=30_000)
     assert not [e for e in errors if "favicon" not in e], errors
+
+
+def test_beyond_lyapunov_tab_draws_fixed_points_and_basins(page, server):
+    """The Beyond Lyapunov tab: Lorenz's three fixed points on its attractor, then the
+    Henon map's basins with a click showing a start's path; no request leaves the server
+    (components created later in a job point at the server's own stylesheets)."""
+    errors, failed = [], []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    open_app(page, server, errors=errors)
+    click_tab(page, "Beyond Lyapunov")
+    renderer_x = """([name, n]) => { const d = window.Bokeh.documents[0];
+        const r = d.get_model_by_name(name); if (!r) return false;
+        const s = r.data_source; const c = s.data.get ? s.data.get('x') : s.data.x;
+        return c != null && c.length == n; }"""
+    page.wait_for_function(renderer_x, arg=["fixed-point-markers", 3], timeout=120_000)
+    page.locator("select").first.select_option("Henon")
+    page.get_by_role("button", name="Basins").click()
+    page.wait_for_function("""() => { const d = window.Bokeh.documents[0];
+        const r = d.get_model_by_name('basins-image'); if (!r) return false;
+        const s = r.data_source; const im = s.data.get ? s.data.get('image') : s.data.image;
+        return im && im.length == 1; }""", timeout=120_000)
+    x, y = page.evaluate("""() => {  // the centre of the plot that holds the basins image
+        const m = window.Bokeh.documents[0].get_model_by_name('basins-image');
+        for (const r of window.Bokeh.index.roots) {
+            const v = r.owner.find_one(m);
+            if (v == null) continue;
+            const p = v.parent, box = p.el.getBoundingClientRect(), f = p.frame.bbox;
+            return [box.left + (f.x0 + f.x1) / 2, box.top + (f.y0 + f.y1) / 2];
+        }
+        return null; }""")
+    page.mouse.click(x, y)
+    page.wait_for_function("""() => { const s = window.Bokeh.documents[0]
+        .get_model_by_name('basin-trajectory');
+        const c = s && (s.data.get ? s.data.get('x') : s.data.x);
+        return c && c.length > 10; }""", timeout=60_000)
+    # Known gap (Panel issue 7073): after a switch to a system whose kernels are compiled
+    # on demand, one component asks cdn.holoviz.org for Panel's loading.css (the spinner's
+    # style) instead of the server; nothing else may leave the server
+    outside = [u for u in failed if not u.startswith(server.split("/chaoslab")[0])]
+    assert all("/dist/css/loading.css" in u for u in outside), outside
+    errors = [e for e in errors if not (e.startswith("Failed to load resource")
+                                        and len(outside) > 0)]
+    assert not errors, errors

@@ -1,0 +1,48 @@
+"""The Beyond Lyapunov tab: each picture computes (for real, without a browser) and shows
+what the analysis found."""
+import numpy as np
+import pytest
+
+from chaoslab.app.beyond_view import BeyondView
+from chaoslab.app.state import LabState
+
+
+def _run(view):
+    view.__panel__().get_root()
+    view.activate(True)
+    view.jobs.wait(120)
+    return view._figure.object
+
+
+def test_fixed_points_on_the_lorenz_attractor():
+    v = BeyondView(state=LabState(system_name="Lorenz"))
+    fig = _run(v)
+    pts = fig.select_one({"name": "fixed-point-markers"}).data_source.data
+    assert len(pts["x"]) == 3 and set(pts["label"]) == {"unstable"}
+    assert sorted(np.round(pts["x"], 4)) == pytest.approx([-8.4853, 0.0, 8.4853])
+    assert "saddle" in v._note.object
+
+
+def test_basins_cobweb_early_warning_and_density():
+    st = LabState(system_name="Henon")
+    v = BeyondView(state=st, mode="Basins", grid=30)
+    fig = _run(v)
+    img = fig.select_one({"name": "basins-image"}).data_source.data["image"][0]
+    assert img.shape == (30, 30) and {-1.0, 0.0} <= set(np.unique(img))
+    assert "diverged" in v._note.object
+    v.mode = "Density"
+    v.points = 20_000
+    v.jobs.wait(60)
+    assert "20,000 iterates" in v._figure.object.title.text
+    v.mode = "Cobweb"  # Henon is planar: the view says why, nothing runs
+    assert v._unsupported.visible and "draws one" in v._unsupported.object
+    st2 = LabState(system_name="Logistic")
+    w = BeyondView(state=st2, mode="Cobweb")
+    fig = _run(w)
+    assert fig.select_one({"name": "cobweb-orbit"}) is not None
+    w.param.update(mode="Early warning", ramp_to=2.98, noise=0.002)
+    st2.values = {**st2.values, "r": 2.5}
+    w.jobs.wait(120)
+    note = w._note.object.replace("\\", "")  # the note is escaped Markdown
+    tau = float(note.split("variance ")[1].split(",")[0])
+    assert tau > 0.7
