@@ -262,3 +262,28 @@ def test_beyond_lyapunov_tab_draws_fixed_points_and_basins(page, server):
     errors = [e for e in errors if not (e.startswith("Failed to load resource")
                                         and len(outside) > 0)]
     assert not errors, errors
+
+
+def test_beyond_lyapunov_cobweb_early_warning_and_density(page, server):
+    """The other pictures of the Beyond Lyapunov tab on a map: the logistic map's cobweb,
+    early warnings along a ramp of r, and the Henon map's density image."""
+    errors = []
+    open_app(page, server, query="?system=Logistic&r=2.5", errors=errors)
+    click_tab(page, "Beyond Lyapunov")
+    has_renderer = """(name) => { const d = window.Bokeh.documents[0];
+        const r = d.get_model_by_name(name); if (!r) return false;
+        const s = r.data_source; const c = s.data.get ? s.data.get('x') || s.data.get('image')
+            : (s.data.x || s.data.image);
+        return c != null && c.length > 0; }"""
+    page.get_by_role("button", name="Cobweb").click()
+    page.wait_for_function(has_renderer, arg="cobweb-orbit", timeout=120_000)
+    page.get_by_role("button", name="Early warning").click()
+    page.wait_for_function(has_renderer, arg="ew-variance-line", timeout=120_000)
+    title = page.evaluate("""() => window.Bokeh.documents[0]
+        .get_model_by_name('ew-variance').title.text""")
+    assert "Kendall tau +" in title, title  # r from 2.5 up: the variance rises
+    page.locator("select").first.select_option("Henon")
+    page.get_by_role("button", name="Density").click()
+    page.wait_for_function(has_renderer, arg="density-image", timeout=120_000)
+    errors = [e for e in errors if not e.startswith("Failed to load resource")]
+    assert not errors, errors
