@@ -154,7 +154,8 @@ def prepare_batch(system: System, x0=None, params=None):
 
 def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", method="rk4",
              *, params=None, t0=0.0, substeps=1, rtol=1e-9, atol=1e-12, max_steps=10_000,
-             bound=1e8, on_diverge="warn", full_output=False, dtype=None, device=None):
+             bound=1e8, on_diverge="warn", full_output=False, dtype=None, device=None,
+             ramp=None):
     """Integrate a flow (or iterate a map) from one or many initial conditions.
 
     Parameters
@@ -208,6 +209,12 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     full_output : bool
         Return a :class:`SimulationResult` (trajectory, times, diverged rows).
 
+    ramp : dict, optional
+        ``{parameter: (start, stop)}``: the parameter moves linearly from ``start`` at the
+        first returned sample to ``stop`` at the last (held at ``start`` during the
+        transient), for a slow passage through a bifurcation. The parameter becomes a
+        state variable with a constant rate, so the compiled kernel integrates it exactly.
+
     Returns
     -------
     ndarray or torch.Tensor
@@ -215,6 +222,12 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         ``(batch, n_steps, dim)``.
     """
     system = as_system(system)
+    if ramp is not None:
+        return _simulate_ramp(system, n_steps, dt, x0, transient, ramp,
+                              dict(backend=backend, method=method, params=params, t0=t0,
+                                   substeps=substeps, rtol=rtol, atol=atol,
+                                   max_steps=max_steps, bound=bound, on_diverge=on_diverge,
+                                   full_output=full_output, dtype=dtype, device=device))
     n_steps = check_int(n_steps, "n_steps", 1)
     substeps = check_int(substeps, "substeps", 1)
     check_choice(backend, "backend", BACKENDS)
@@ -353,3 +366,54 @@ def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps,
     if transient and np.any(bad_steps >= 0):
         out[bad_steps == transient] = np.nan
     return out, bad_steps, nsteps, None
+
+
+def _simulate_ramp(system, n_steps, dt, x0, transient, ramp, kw):
+    """:func:`simulate` with one parameter ramped linearly (see ``ramp``): the parameter
+    is appended to the state with a constant rate (a map adds a constant increment)."""
+    from ..systems import define
+
+    if not isinstance(ramp, dict) or len(ramp) != 1:
+        raise ValueError(f"ramp must be one {{parameter: (start, stop)}}, got {ramp!r}")
+    (name, ends), = ramp.items()
+    if name not in system.params:
+        raise ValueError(f"ramp: {name!r} is not a parameter of {system.name}; allowed: "
+                         f"{list(system.params)}")
+    try:
+        a, b = (check_float(v, f"ramp[{name!r}]") for v in ends)
+    except TypeError:
+        raise ValueError(f"ramp[{name!r}] must be (start, stop), got {ends!r}") from None
+    if system.template is not None or system.delayed:
+        raise ValueError(f"ramp is not available for {system.name}: sized and delay systems "
+                         "cannot take a parameter into their state")
+    params = kw.pop("params")
+    if params is not None and not isinstance(params, dict):
+        raise ValueError("ramp works with params given as a dict (one parameter set), got "
+                         f"{type(params).__name__}")
+    n_steps = check_int(n_steps, "n_steps", 2)
+    h = 1.0 if system.is_map else (system.dt if dt is None else check_dt(dt))
+    values = {**system.values, **(params or {}), name: a}
+    # the transient at the ramp's start value, with the original system
+    full = kw["full_output"]
+    start = simulate(system, 1, dt=dt, x0=x0, transient=transient, **{**kw, "params": values,
+                                                                       "full_output": False})
+    start = np.asarray(start, dtype=float)[..., -1, :]
+    rate = (b - a) / ((n_steps - 1) * (1.0 if system.is_map else h))
+    rname = "ramp_rate"
+    while rname in system.params or rname in system.variables:
+        rname += "_"
+    others = {k: v for k, v in values.items() if k != name}
+    eq = f"{name} + {rname}" if system.is_map else rname
+    aug = define(f"{system.name} with {name} ramped", list(system.variables) + [name],
+                 list(system.equations) + [eq], params={**others, rname: rate},
+                 x0=list(system.x0) + [a], dt=system.dt, kind=system.kind,
+                 **({"aux": dict(system.aux)} if system.aux else {}))
+    xs = np.concatenate([start, np.full(start.shape[:-1] + (1,), a)], axis=-1)
+    t_start = kw.pop("t0") + transient_steps(transient, h) * h
+    r = simulate(aug, n_steps, dt=dt, x0=xs, transient=0.0, t0=t_start,
+                 **{**kw, "full_output": True})
+    x = r.x[..., :system.dim]
+    if not full:
+        return x
+    r.x = x
+    return r
