@@ -15,8 +15,8 @@ LEARNERS = {
     "sindy": ("sindy", "SINDy", "sparse identification of the vector field (pysindy), "
               "rolled out by chaoslab's integrator"),
     "edmd": ("koopman", "EDMD", "Koopman operator by extended dynamic mode decomposition"),
-    "plrnn": ("plrnn", "PLRNN", "piecewise-linear RNN trained with generalized teacher forcing"),
-    "alrnn": ("plrnn", "ALRNN", "almost-linear RNN trained with generalized teacher forcing"),
+    "plrnn": ("plrnn", "PLRNN", "shallow PLRNN trained with generalized teacher forcing (adaptive alpha)"),
+    "alrnn": ("plrnn", "ALRNN", "almost-linear RNN trained with sparse teacher forcing"),
     "lstm": ("sequence", "LSTM", "LSTM one-step forecaster"),
     "transformer": ("sequence", "Transformer", "small causal Transformer on a sliding window"),
     "mamba": ("ssm", "Mamba", "Mamba-style selective state-space model (pure torch)"),

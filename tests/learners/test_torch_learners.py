@@ -22,8 +22,8 @@ from chaoslab.learners.torch_base import precision_divergence  # noqa: E402
 
 DT = 0.01
 TINY = {
-    "plrnn": dict(latent_dim=16, init_steps=20, gtf_steps=5, seq_len=20),
-    "alrnn": dict(latent_dim=10, n_relu=4, init_steps=20, gtf_steps=5, seq_len=20),
+    "plrnn": dict(hidden_dim=16, epochs=2, seq_len=20, n_checks=1),
+    "alrnn": dict(latent_dim=10, n_relu=4, epochs=2, seq_len=20, n_checks=1),
     "lstm": dict(hidden=8, epochs=2, lbfgs_steps=3),
     "transformer": dict(d_model=8, ff=8, heads=2, epochs=2, lbfgs_steps=2),
     "mamba": dict(d_model=8, d_inner=8, d_state=4, layers=1, epochs=2, lbfgs_steps=2),
@@ -62,8 +62,8 @@ def test_registry_names_and_flags():
 # ---------------------------------------------------------------------------- ALRNN
 @pytest.fixture(scope="module")
 def alrnn(lorenz):
-    return L.make("alrnn", latent_dim=12, n_relu=6, init_steps=150, gtf_steps=10,
-                  seq_len=30).fit(lorenz[:2000], DT)
+    return L.make("alrnn", latent_dim=12, n_relu=6, epochs=40, seq_len=30,
+                  n_checks=4).fit(lorenz[:2000], DT)
 
 
 def test_alrnn_symbolic_code_range_and_changes(alrnn, lorenz):
@@ -114,27 +114,8 @@ def test_alrnn_bad_n_relu():
 
 
 # ---------------------------------------------------------------------------- PLRNN / GTF
-def test_pwl_initialisation_reproduces_the_fitted_map(lorenz):
-    """With no GTF steps the PLRNN is an exact rewrite of a piecewise-linear increment map.
-
-    Its hidden units then track ``-x`` and ``U x + c`` along any free run: their forecast
-    equals iterating the fitted map, a known answer independent of the GTF stage.
-    """
-    m = L.make("plrnn", latent_dim=20, init_steps=100, gtf_steps=0).fit(lorenz[:2000], DT)
-    z = m.free_latent_states(lorenz[1900:2000], 100)
-    d = 3
-    np.testing.assert_allclose(z[:, d:2 * d], -z[:, :d], atol=1e-4)
-    # and the one-step forecast from data is already useful
-    sigma = lorenz.std(axis=0).mean()
-    ctx = np.stack([lorenz[i - 1:i] for i in range(2100, 2900, 40)])
-    y = m.forecast(ctx, 1)[:, 0]
-    err = _rollout_error(y, lorenz[2100:2900:40], sigma)
-    assert np.median(err) < 0.02
-
-
 def test_gtf_alpha_changes_training(lorenz):
-    common = dict(latent_dim=16, init="random", epochs=3, gtf_steps=0, seq_len=20,
-                  batch_size=16)
+    common = dict(hidden_dim=16, epochs=3, seq_len=20, batch_size=16, n_checks=0)
     forced = L.make("plrnn", alpha=1.0, **common).fit(lorenz[:1000], DT)
     free = L.make("plrnn", alpha=0.0, **common).fit(lorenz[:1000], DT)
     assert not np.allclose(forced.loss_history_, free.loss_history_)
@@ -142,11 +123,31 @@ def test_gtf_alpha_changes_training(lorenz):
     assert not np.allclose(forced.forecast(ctx, 20), free.forecast(ctx, 20))
 
 
+def test_adaptive_alpha_follows_the_jacobian_bound(lorenz):
+    """The adaptive rule sets alpha = max(0, 1 - 1/G), G the geometric mean of the
+    spectral norms of the Jacobians along the forced states."""
+    m = L.make("plrnn", epochs=1, seq_len=20, n_checks=0).fit(lorenz[:600], DT)
+    module = m.module_
+    with torch.no_grad():
+        module.A.fill_(3.0)              # every Jacobian has norm >= 3 - |W1 W2|
+        module.W1.zero_()
+    states = torch.as_tensor(m._normalise(lorenz[:40]))[None]
+    m._alpha_now = 0.0
+    m._update_forcing(module, states.numpy(), 0)
+    assert m._alpha_now == pytest.approx(1.0 - 1.0 / 3.0, rel=1e-6)
+    with torch.no_grad():
+        module.A.fill_(0.5)
+    m._update_forcing(module, states.numpy(), 0)
+    assert m._alpha_now == 0.0
+
+
 def test_gtf_loss_interpolates_forcing(lorenz):
     """alpha=1 is teacher forcing of the observed units: the loss of a model whose map is
     the identity on them equals the mean squared one-step difference of the data."""
-    m = L.make("plrnn", latent_dim=6, init="random", epochs=1, gtf_steps=0, seq_len=10,
-               batch_size=4).fit(lorenz[:500], DT)
+    from chaoslab.learners.plrnn import cpu_loss_and_grad, forced_rollout
+
+    m = L.make("alrnn", latent_dim=6, n_relu=2, epochs=1, seq_len=10, batch_size=4,
+               n_checks=0).fit(lorenz[:500], DT)
     module = m.module_
     with torch.no_grad():
         module.A.fill_(1.0)
@@ -154,19 +155,47 @@ def test_gtf_loss_interpolates_forcing(lorenz):
         module.h.zero_()
     w = torch.as_tensor(m._normalise(lorenz[:30])[None], dtype=torch.float32)
     expected = ((w[:, 1:] - w[:, :-1]) ** 2).mean()
-    assert float(m._gtf_loss(module, w, 1.0)) == pytest.approx(float(expected), rel=1e-5)
+    z = forced_rollout(module, w, alpha=1.0)
+    assert float(((z[..., :3] - w[:, 1:]) ** 2).mean()) == pytest.approx(float(expected),
+                                                                         rel=1e-5)
+    assert cpu_loss_and_grad(module, w.numpy(), alpha=1.0)[0] == pytest.approx(
+        float(expected), rel=1e-5)
     # alpha=0 lets the identity model run freely: it predicts the first sample throughout
     free = ((w[:, 1:] - w[:, :1]) ** 2).mean()
-    assert float(m._gtf_loss(module, w, 0.0)) == pytest.approx(float(free), rel=1e-5)
+    assert cpu_loss_and_grad(module, w.numpy(), alpha=0.0)[0] == pytest.approx(
+        float(free), rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["plrnn", "alrnn"])
+@pytest.mark.parametrize("forcing", [dict(alpha=0.3), dict(interval=4), dict(alpha=0.0)])
+def test_cpu_kernels_give_the_autograd_gradient(kind, forcing):
+    """The numba loss and gradient equal torch autograd through forced_rollout."""
+    from chaoslab.learners.nn.plrnn import PLRNNCell, ShallowPLRNNCell
+    from chaoslab.learners.plrnn import cpu_loss_and_grad, forced_rollout
+
+    torch.manual_seed(3)
+    cell = (ShallowPLRNNCell(3, 5, 9) if kind == "plrnn" else PLRNNCell(3, 8, 3)).double()
+    w = torch.randn(4, 17, 3, dtype=torch.float64)
+    z = forced_rollout(cell, w, **forcing)
+    loss = ((z[..., :3] - w[:, 1:]) ** 2).mean()
+    loss.backward()
+    value, grads, _ = cpu_loss_and_grad(cell, w.numpy(), **forcing)
+    assert value == pytest.approx(float(loss.detach()), rel=1e-12)
+    for k, p in cell.named_parameters():
+        np.testing.assert_allclose(grads[k], p.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_plrnn_bad_hyperparameters(lorenz):
     with pytest.raises(ValueError, match="alpha"):
         L.make("plrnn", alpha=1.5).fit(lorenz[:500], DT)
+    with pytest.raises(ValueError, match="alpha"):
+        L.make("plrnn", alpha="sometimes").fit(lorenz[:500], DT)
     with pytest.raises(ValueError, match="latent_dim"):
-        L.make("plrnn", latent_dim=6).fit(lorenz[:500], DT)
-    with pytest.raises(ValueError, match="init"):
-        L.make("plrnn", init="zeros").fit(lorenz[:500], DT)
+        L.make("plrnn", latent_dim=2).fit(lorenz[:500], DT)
+    with pytest.raises(ValueError, match="lr_end"):
+        L.make("alrnn", lr=1e-3, lr_end=1e-2).fit(lorenz[:500], DT)
+    with pytest.raises(ValueError, match="tf_interval"):
+        L.make("alrnn", tf_interval=0).fit(lorenz[:500], DT)
 
 
 # ---------------------------------------------------------------------------- precision
@@ -303,7 +332,7 @@ def test_networks_are_module_level_classes(lorenz):
 
     expected = {"lstm": lstm.LSTMNet, "transformer": transformer.TransformerNet,
                 "mamba": mamba.MambaNet, "neural_ode": node.VectorField,
-                "plrnn": plrnn.PLRNNCell, "alrnn": plrnn.PLRNNCell}
+                "plrnn": plrnn.ShallowPLRNNCell, "alrnn": plrnn.PLRNNCell}
     for name, cls in expected.items():
         module = L.make(name, device="cpu", **TINY[name])._build_module(3)
         assert type(module) is cls and "<locals>" not in cls.__qualname__

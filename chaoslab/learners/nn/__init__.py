@@ -15,6 +15,6 @@ and ``cl.learners.make(...)`` stay free of torch until ``fit`` or ``load``.
 ``node``
     :class:`~chaoslab.learners.nn.node.VectorField`, the neural ODE's MLP vector field.
 ``plrnn``
-    :class:`~chaoslab.learners.nn.plrnn.PLRNNCell` and the piecewise-linear maps of its
-    initialisation.
+    :class:`~chaoslab.learners.nn.plrnn.PLRNNCell` (the AL-RNN map) and
+    :class:`~chaoslab.learners.nn.plrnn.ShallowPLRNNCell` (the shPLRNN).
 """
