@@ -214,7 +214,9 @@ _HAS_ORBIT = """() => { const d = window.Bokeh && window.Bokeh.documents[0];
 
 @pytest.mark.parametrize("query, busy_text", [
     ("?system=Lorenz96&N=15&tab=lyapunov", "Preparing Lorenz96"),   # a compile
-    ("?tab=orbit&system=Lorenz", "Running 4000 values"),              # a computation
+    # a computation long enough to be caught running on a fast machine (a third of the
+    # usual step: about 5 s), in chunks short enough to stop within a second or two
+    ("?tab=orbit&system=Lorenz&dt=0.003", "Running 4000 values"),
 ])
 def test_closing_the_tab_stops_its_work(cold_server, browser, query, busy_text):
     pid = cold_server.pid
