@@ -150,6 +150,7 @@ def test_pages_load_while_another_session_compiles_its_heaviest_link(cold_server
     the server's event loop waited for the whole compile)."""
     url = cold_server
     idle = [load_time(url + q) for q in IDLE]
+    idle_browser = browser_load_time(browser, url)
     wait_no_compiles(url.pid)
     heavy = browser.new_context().new_page()
     heavy.goto(url + HEAVY)
@@ -159,21 +160,29 @@ def test_pages_load_while_another_session_compiles_its_heaviest_link(cold_server
     heavy.wait_for_timeout(1000)   # the compile is under way
     busy = [load_time(url + q) for q in BUSY]
     # ... and one in a browser shows its attractor (a warm system)
+    in_browser = browser_load_time(browser, url)
+    print(f"page loads (s), idle: {idle}; while the heavy link compiles: {busy}; "
+          f"in the browser: idle {idle_browser}, while compiling {in_browser}")
+    assert heavy.evaluate(_SPECTRUM) == [], "the compile ended before the check"
+    for q, a, b in zip(BUSY, idle, busy):
+        assert b < max(2.0, 2 * a), (q, idle, busy)
+    # the same measure in a browser (page, scripts and the first picture), against the
+    # same measure on the idle server
+    assert in_browser < max(2.0, 2 * idle_browser), (idle_browser, in_browser)
+    # the heavy session gets its spectrum in the end: 16 exponents
+    heavy.wait_for_function(f"() => ({_SPECTRUM})().length == 16", timeout=400_000)
+    heavy.context.close()
+
+
+def browser_load_time(browser, url):
+    """Seconds until a new browser tab shows the default attractor."""
     page = browser.new_context().new_page()
     t = time.perf_counter()
     page.goto(url)
     page.wait_for_function(_HAS_PATH, timeout=60_000)
-    in_browser = round(time.perf_counter() - t, 2)
-    print(f"page loads (s), idle: {idle}; while the heavy link compiles: {busy}; "
-          f"in the browser: {in_browser}")
-    assert heavy.evaluate(_SPECTRUM) == [], "the compile ended before the check"
-    for q, a, b in zip(BUSY, idle, busy):
-        assert b < max(2.0, 2 * a), (q, idle, busy)
-    assert in_browser < max(2.0, 2 * idle[0]) + 3.0, (idle, in_browser)
-    # the heavy session gets its spectrum in the end: 16 exponents
-    heavy.wait_for_function(f"() => ({_SPECTRUM})().length == 16", timeout=400_000)
-    heavy.context.close()
+    took = round(time.perf_counter() - t, 2)
     page.context.close()
+    return took
 
 
 _HAS_PATH = """() => { const d = window.Bokeh && window.Bokeh.documents[0];
