@@ -29,7 +29,8 @@ from ..systems import as_system
 from ..validation import check_float, check_int
 
 __all__ = ["basins_of_attraction", "BasinsResult", "basin_fractions", "basin_entropy",
-           "find_attractors", "AttractorSet", "default_box", "clock_variables"]
+           "find_attractors", "AttractorSet", "default_box", "clock_variables",
+           "random_starts"]
 
 
 @dataclass(frozen=True)
@@ -294,15 +295,21 @@ def basin_fractions(system, n_starts: int = 1000, *, box=None, seed=0, **kwargs)
     ``-1`` for diverged starts. Keywords go to :func:`find_attractors`."""
     system = as_system(system)
     n_starts = check_int(n_starts, "n_starts", 1, 4_000_000)
+    starts = random_starts(system, n_starts, box, seed, params=kwargs.get("params"))
+    return find_attractors(system, starts, **kwargs).fractions
+
+
+def random_starts(system, n_starts: int, box=None, seed=0, params=None) -> np.ndarray:
+    """``n_starts`` uniform random starts ``(n, dim)`` in ``box`` (``dim`` rows of
+    ``(low, high)``; default :func:`default_box` at ``params``), drawn with ``seed``."""
     if box is None:
-        lo, hi = default_box(system, params=kwargs.get("params"))
+        lo, hi = default_box(system, params=params)
     else:
         b = np.asarray(box, dtype=float)
         if b.shape != (system.dim, 2) or not np.all(np.isfinite(b)) or np.any(b[:, 1] < b[:, 0]):
             raise ValueError(f"box must be {system.dim} rows of (low, high), got {box!r}")
         lo, hi = b[:, 0], b[:, 1]
-    starts = lo + (hi - lo) * np.random.default_rng(seed).random((n_starts, system.dim))
-    return find_attractors(system, starts, **kwargs).fractions
+    return lo + (hi - lo) * np.random.default_rng(seed).random((n_starts, system.dim))
 
 
 def basin_entropy(basins, box: int = 5) -> tuple:

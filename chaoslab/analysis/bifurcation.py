@@ -20,7 +20,7 @@ import numpy as np
 from ..progress import as_reporter
 from ..systems import as_system
 from ..validation import check_float, check_int
-from .basins import default_box, find_attractors
+from .basins import find_attractors, random_starts
 
 __all__ = ["continuation", "ContinuationResult", "period_doublings", "DoublingResult"]
 
@@ -70,16 +70,9 @@ def continuation(system, parameter: str, values, *, n_starts: int = 200, box=Non
     if vals.size < 1 or not np.all(np.isfinite(vals)):
         raise ValueError(f"values must be finite numbers, got {values!r}")
     n_starts = check_int(n_starts, "n_starts", 1, 1_000_000)
-    if box is None:
-        lo, hi = default_box(system, params={parameter: float(vals[0])})
-    else:
-        b = np.asarray(box, dtype=float)
-        if b.shape != (system.dim, 2) or not np.all(np.isfinite(b)) or np.any(b[:, 1] < b[:, 0]):
-            raise ValueError(f"box must be {system.dim} rows of (low, high), got {box!r}")
-        lo, hi = b[:, 0], b[:, 1]
     match_distance = check_float(match_distance, "match_distance", positive=True,
                                  allow_inf=True)
-    starts = lo + (hi - lo) * np.random.default_rng(seed).random((n_starts, system.dim))
+    starts = random_starts(system, n_starts, box, seed, params={parameter: float(vals[0])})
     reporter = as_reporter(progress, cancel)
     fractions, attractors = [], []
     previous = {}  # id -> centroid
