@@ -41,7 +41,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 FRESH = ["Chen", "Halvorsen", "Thomas", "Aizawa", "Dadras"]
 
 # time the key press (capture phase) and the second frame after the path's data arrived
-_ARM = """() => {
+ARM_LATENCY = """() => {
     const d = window.Bokeh.documents[0];
     const s = d.get_model_by_name('attractor-path');
     window.__lat = [];
@@ -114,7 +114,7 @@ def slider_latency(page, url, n=21):
     _open(page, url)
     assert page.evaluate("() => window.Bokeh.documents[0].get_model_by_name("
                          "'attractor-path').get_length()") == 20_000
-    page.evaluate(_ARM)
+    page.evaluate(ARM_LATENCY)
     handle = page.locator(".noUi-handle").nth(1)  # rho
     handle.focus()
     for i in range(n + 1):  # the first move is a warm-up

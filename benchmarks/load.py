@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.request
 
+from .app import ARM_LATENCY  # times a key press to the second frame after new data
 from .common import save
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -47,21 +48,6 @@ SYSTEMS = ["Lorenz", "Rossler", "Chen", "Thomas", "Halvorsen", "Dadras", "Aizawa
 #: Seconds a slider move or a switch may take before it counts as lost.
 LOST_S = 30.0
 
-# time the key press (capture phase) and the second frame after the path's data arrived
-_ARM = """() => {
-    const d = window.Bokeh.documents[0];
-    const s = d.get_model_by_name('attractor-path');
-    window.__lat = [];
-    window.__t0 = null;
-    document.addEventListener('keydown', () => { window.__t0 = performance.now() }, true);
-    s.properties.data.change.connect(() => {
-        const t0 = window.__t0;
-        if (t0 == null) return;
-        window.__t0 = null;
-        requestAnimationFrame(() => requestAnimationFrame(() =>
-            window.__lat.push(performance.now() - t0)));
-    });
-}"""
 _PATH_READY = """() => { const d = window.Bokeh && window.Bokeh.documents[0];
     const s = d && d.get_model_by_name('attractor-path');
     return !!s && s.get_length() > 100; }"""
@@ -215,7 +201,7 @@ async def _session(i, browser, url, deadline, stats, n_sessions):
     try:
         await page.goto(url, timeout=180_000)
         await page.wait_for_function(_PATH_READY, timeout=180_000)
-        await page.evaluate(_ARM)
+        await page.evaluate(ARM_LATENCY)
         current, k, opened = "Lorenz", 0, False
         while time.monotonic() < deadline:
             r = rng.random()
