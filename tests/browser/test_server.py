@@ -222,7 +222,9 @@ _HAS_ORBIT = """() => { const d = window.Bokeh && window.Bokeh.documents[0];
 
 
 @pytest.mark.parametrize("query, busy_text", [
-    ("?system=Lorenz96&N=15&tab=lyapunov", "Preparing Lorenz96"),   # a compile
+    # a compile: the 15-variable spectrum kernel (a minute or more; the path's kernels
+    # before it can be ready before the page is, on a fast machine)
+    ("?system=Lorenz96&N=15&tab=lyapunov", "Computing the spectrum"),
     # a computation long enough to be caught running on a fast machine (a third of the
     # usual step: about 5 s), in chunks short enough to stop within a second or two
     ("?tab=orbit&system=Lorenz&dt=0.003", "Running 4000 values"),
