@@ -7,6 +7,7 @@ import param
 
 from .jobs import JobRunner
 from .state import LabState
+from .text import plain
 
 __all__ = ["JobStatus", "LazyView", "PREFERRED_PARAMETERS", "sweep_parameter",
            "system_key", "DynamicSelect"]
@@ -103,7 +104,8 @@ class JobStatus(pn.viewable.Viewer):
         self.text.object = text
 
     def fail(self, message):
-        self.finish(f"**Could not compute:** {message}")
+        # the message may quote what a user typed, loaded or shared: literal text
+        self.finish(f"**Could not compute:** {plain(message)}")
 
     def cancel(self):
         self.jobs.cancel(self.slot)

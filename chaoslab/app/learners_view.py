@@ -16,6 +16,7 @@ from ..plots.learners import (divergence_columns, divergence_figure, exponent_fi
 from .busy import JobStatus, LazyView
 from .jobs import locked
 from .export import csv_button, slug
+from .sweep_view import SweepResults
 from .text import fmt
 
 __all__ = ["LearnersView"]
@@ -73,6 +74,7 @@ class LearnersView(LazyView):
         help_text = "\n".join(f"- **{n}**: {learner_registry.describe(n)}"
                               for n in learner_registry.names())
         fname = lambda: f"{slug(self.state.system_name)}_learners.csv"  # noqa: E731
+        self.sweeps = SweepResults(self.jobs)
         self._layout = pn.Column(
             pn.pane.Markdown(
                 "#### Can a machine learn it?\nEach learner is trained on a simulated "
@@ -93,7 +95,8 @@ class LearnersView(LazyView):
             self._prec_pane,
             self._summary,
             csv_button(self._csv, fname, "Results (CSV)"),
-            pn.Accordion(("The learners", pn.pane.Markdown(help_text)), active=[]),
+            pn.Accordion(("The learners", pn.pane.Markdown(help_text)),
+                         ("Sweep results: load a sweep's table", self.sweeps), active=[]),
             sizing_mode="stretch_width", name="Learners")
 
     def __panel__(self):

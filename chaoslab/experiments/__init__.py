@@ -16,12 +16,13 @@ from .divergence import (DivergenceData, ForecastDivergence, LearnerDivergence, 
                          protocol_metrics)
 from .protocols import (Protocol, ProtocolSettings, Sampling, Span, as_protocol,
                         get_protocol, protocols)
-from .sweeps import (STORE_VERSION, SweepResult, parameter_sweep, read_store, sweep,
-                    sweep_tasks)
+from .sweeps import (STORE_VERSION, SweepResult, parameter_sweep, read_results_csv,
+                     read_store, sweep, sweep_tasks)
 
 __all__ = ["forecast_divergence", "prepare", "evaluate", "collect", "DivergenceData",
            "ForecastDivergence", "LearnerDivergence", "default_dt", "protocol_metrics",
            "largest_lyapunov_exponent", "correlation_dimension_error", "Protocol",
            "ProtocolSettings", "Sampling", "Span", "protocols", "get_protocol",
-           "as_protocol", "sweep", "parameter_sweep", "read_store", "SweepResult",
+           "as_protocol", "sweep", "parameter_sweep", "read_store", "read_results_csv",
+           "SweepResult",
            "STORE_VERSION", "sweep_tasks"]

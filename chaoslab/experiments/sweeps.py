@@ -51,8 +51,8 @@ from ..integrate import DivergenceWarning
 from ..progress import Reporter
 from ..validation import check_choice, check_int
 
-__all__ = ["sweep", "parameter_sweep", "read_store", "SweepResult", "task_key", "sweep_tasks",
-           "run_task", "STORE_VERSION", "resolve_systems"]
+__all__ = ["sweep", "parameter_sweep", "read_store", "read_results_csv", "SweepResult",
+           "task_key", "sweep_tasks", "run_task", "STORE_VERSION", "resolve_systems"]
 
 #: Version of the task and row definitions; part of every task's key, so a change of
 #: what a task computes makes a rerun compute afresh instead of reusing old rows.
@@ -455,6 +455,129 @@ def read_store(path, *, keys=None):
     order += sorted(c for c in df.columns if c.startswith("param_"))
     order += [c for c in ("seed", "key") if c in df.columns]
     return df.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
+
+
+#: Text columns of a results table; every other column is read as a number.
+TEXT_COLUMNS = ("key", "kind", "system", "learner", "learner_name", "learner_params",
+                "status", "error", "traceback", "system_params", "protocol", "vpt_method",
+                "worker", "chaoslab_version")
+#: Columns a results table needs to be drawn (:mod:`chaoslab.plots.sweep`).
+REQUIRED_COLUMNS = ("system", "learner", "seed", "status", "lyapunov_exponent", "vpt")
+#: Limits of :func:`read_results_csv`: bytes, rows, columns, characters per text cell.
+MAX_TABLE_BYTES = 20_000_000
+MAX_TABLE_ROWS = 200_000
+MAX_TABLE_COLUMNS = 200
+MAX_CELL_CHARS = 4_000
+
+
+def read_results_csv(source, *, max_bytes: int = MAX_TABLE_BYTES,
+                     max_rows: int = MAX_TABLE_ROWS):
+    """A sweep's results table from CSV, validated: what the app accepts as an upload.
+
+    ``source`` is the CSV's bytes or text, or a path; a table written by
+    ``read_store(store).to_csv(path, index=False)`` reads back with the same columns.
+    The text is read as data only (UTF-8, the csv module's rules); the file is refused,
+    with a ValueError naming what is wrong, when it is larger than ``max_bytes``, has
+    more than ``max_rows`` rows or :data:`MAX_TABLE_COLUMNS` columns, lacks a column of
+    :data:`REQUIRED_COLUMNS`, repeats a column name, has a row of another length, a text
+    cell over :data:`MAX_CELL_CHARS` characters or control characters, or a value that
+    is not a number in a numeric column (every column not in :data:`TEXT_COLUMNS`;
+    empty cells, ``nan`` and ``inf`` are numbers). Returns a :class:`pandas.DataFrame`.
+    """
+    import csv
+    import io
+
+    import pandas as pd
+
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
+    max_rows = check_int(max_rows, "max_rows", minimum=1)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, str) and ("\n" in source or "," in source):
+        data = source.encode("utf-8")
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise ValueError(f"source must be CSV text or the path of a file, got "
+                             f"{str(source)[:200]!r} (no such file)")
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"source is {path.stat().st_size:,} bytes; at most "
+                             f"{max_bytes:,} are allowed (max_bytes)")
+        data = path.read_bytes()
+    else:
+        raise TypeError(f"source must be bytes, CSV text or a path, got "
+                        f"{type(source).__name__}")
+    if len(data) > max_bytes:
+        raise ValueError(f"source is {len(data):,} bytes; at most {max_bytes:,} are "
+                         "allowed (max_bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"source must be UTF-8 text; byte {exc.start} is not "
+                         f"({data[exc.start:exc.start + 1]!r})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ValueError("source has no header row (a results table's first row "
+                             "names its columns)")
+        header = [h.strip() for h in header]
+        if header and header[0] == "":      # pandas' index column, written by default
+            header[0] = "_index"
+        if len(header) > MAX_TABLE_COLUMNS:
+            raise ValueError(f"source has {len(header)} columns; at most "
+                             f"{MAX_TABLE_COLUMNS} are allowed")
+        seen = set()
+        for h in header:
+            _check_cell(h, "the header")
+            if h in seen:
+                raise ValueError(f"source repeats the column {h!r}")
+            seen.add(h)
+        missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+        if missing:
+            raise ValueError(f"source lacks the column(s) {', '.join(missing)}; a "
+                             f"results table has {', '.join(REQUIRED_COLUMNS)} (and "
+                             "more), as read_store(...).to_csv(path, index=False) writes")
+        rows = []
+        for row in reader:
+            if len(rows) >= max_rows:
+                raise ValueError(f"source has more than {max_rows:,} rows (max_rows)")
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ValueError(f"row {len(rows) + 1} of source has {len(row)} cells; "
+                                 f"the header has {len(header)}")
+            rows.append(row)
+    except csv.Error as exc:
+        raise ValueError(f"source is not valid CSV at line {reader.line_num}: {exc}") \
+            from None
+    columns = {}
+    for j, name in enumerate(header):
+        cells = [r[j] for r in rows]
+        if name in TEXT_COLUMNS:
+            for i, c in enumerate(cells):
+                _check_cell(c, f"row {i + 1}, column {name!r}")
+            columns[name] = cells
+        else:
+            values = np.empty(len(cells))
+            for i, c in enumerate(cells):
+                c = c.strip()
+                try:
+                    values[i] = float(c) if c else math.nan
+                except ValueError:
+                    raise ValueError(f"column {name!r} must hold numbers; row {i + 1} "
+                                     f"has {c[:60]!r}") from None
+            columns[name] = values
+    columns.pop("_index", None)
+    return pd.DataFrame(columns)
+
+
+def _check_cell(text: str, where: str) -> None:
+    if len(text) > MAX_CELL_CHARS:
+        raise ValueError(f"{where} of source has {len(text):,} characters; at most "
+                         f"{MAX_CELL_CHARS:,} are allowed in a cell")
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+        raise ValueError(f"{where} of source holds control characters")
 
 
 # -- running ----------------------------------------------------------------------------

@@ -221,6 +221,31 @@ def test_learners_train_with_progress_and_show_divergence(page, server):
     assert not [e for e in errors if "favicon" not in e], errors
 
 
+def test_a_sweep_table_uploaded_in_the_learners_tab_is_drawn(page, server, tmp_path):
+    """A sweep's CSV chosen in the browser's file picker reaches the server, is validated
+    and drawn: the ranking, the scatter against lambda_1 and the heat map; a learner name
+    with markup shows as text."""
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[2] / "benchmarks/results/gilpin_sweep.csv"
+    f = tmp_path / "results.csv"
+    f.write_text(csv.read_text().replace(",esn,", ",<img src=x onerror=alert(1)>,"))
+    errors = []
+    open_app(page, server, "?tab=learners", errors=errors, source=None)
+    page.get_by_text("Sweep results: load a sweep's table").first.click()
+    page.locator("input[type=file]").first.set_input_files(str(f))
+    page.get_by_text("First by median", exact=False).first.wait_for(timeout=60_000)
+    factors = page.evaluate("""() => { const d = window.Bokeh.documents[0];
+        const p = d.get_model_by_name('sweep-ranking');
+        return p ? Array.from(p.y_range.factors) : null; }""")
+    assert factors is not None and len(factors) >= 6, factors
+    assert "<img src=x onerror=alert(1)>" in factors   # a category name, drawn as text
+    assert page.evaluate("() => window.Bokeh.documents[0]"
+                         ".get_model_by_name('sweep-heatmap') != null")
+    assert page.locator("img[src=x]").count() == 0
+    assert not [e for e in errors if "favicon" not in e], errors
+
+
 def test_beyond_lyapunov_tab_draws_fixed_points_and_basins(page, server):
     """The Beyond Lyapunov tab: Lorenz's three fixed points on its attractor, then the
     Henon map's basins with a click showing a start's path; no request leaves the server
