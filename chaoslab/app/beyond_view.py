@@ -22,10 +22,13 @@ from .warm import before_work
 __all__ = ["BeyondView", "MODES"]
 
 #: The pictures, with the systems each applies to.
-MODES = ("Fixed points", "Basins", "Cobweb", "Early warning", "Density")
+MODES = ("Fixed points", "Basins", "Continuation", "Cobweb", "Early warning", "Density")
 #: Grid of the basins picture (points per side) and starts of a density image.
 BASIN_GRID = (20, 200)
 DENSITY_POINTS = (10_000, 2_000_000)
+#: Parameter values of a continuation, and its random starts (flows, maps).
+CONTINUATION_VALUES = 25
+CONTINUATION_STARTS = (100, 200)
 
 
 def _applies(mode, s):
@@ -36,6 +39,10 @@ def _applies(mode, s):
                                           "variables.")
     if mode == "Early warning":
         return (bool(s.params), "This system has no parameter to ramp.")
+    if mode == "Continuation":
+        return (bool(s.params) and not s.is_delay,
+                "Continuation needs a parameter and a state of numbers (not a delay "
+                "system).")
     if mode in ("Fixed points", "Basins"):
         return (not s.is_delay, "Delay systems have a function as their state.")
     return (True, "")
@@ -74,7 +81,8 @@ class BeyondView(LazyView):
             pn.pane.Markdown(
                 "#### Beyond Lyapunov exponents\n*Fixed points* on the attractor (green "
                 "stable, red unstable); *Basins*: where each start ends up (click a point "
-                "to see its path); *Cobweb* of a 1-D map; *Early warning*: ramp a "
+                "to see its path); *Continuation*: the attractors followed across a "
+                "parameter, with the share of starts each one attracts; *Cobweb* of a 1-D map; *Early warning*: ramp a "
                 "parameter towards a bifurcation and watch variance and autocorrelation "
                 "climb; *Density*: a map's attractor from many iterates."),
             self._mode, self._unsupported, self._settings, self.status, self._figure,
@@ -111,8 +119,10 @@ class BeyondView(LazyView):
     def _show_settings(self):
         m = self.mode
         self._grid.visible = m == "Basins"
-        for wdg in (self._param_sel.widget, self._to, self._noise):
-            wdg.visible = m == "Early warning"
+        for wdg in (self._param_sel.widget, self._to):
+            wdg.visible = m in ("Early warning", "Continuation")
+        self._noise.visible = m == "Early warning"
+        self._param_sel.widget.name = "Parameter" if m == "Continuation" else "Ramp"
         self._points.visible = m == "Density"
         ok, why = _applies(m, self.state.current())
         self._unsupported.visible = not ok
@@ -133,7 +143,8 @@ class BeyondView(LazyView):
             return
         mode = self.mode
         run = {"Fixed points": self._fixed_points, "Basins": self._basins,
-               "Cobweb": self._cobweb, "Early warning": self._early_warning,
+               "Continuation": self._continuation, "Cobweb": self._cobweb,
+               "Early warning": self._early_warning,
                "Density": self._density}[mode]
         self.status.start(f"{mode} of {plain(s.name)} ...")
         work, show = run(s)
@@ -222,6 +233,37 @@ class BeyondView(LazyView):
             self._trajectory.data = {"x": x[ok, ix], "y": x[ok, iy]}
 
         self.jobs.submit("basin-click", work, show, on_error=self.status.fail)
+
+    def _continuation(self, s):
+        name = self.parameter
+        a = float(self.state.values.get(name, s.values.get(name)))
+        b = float(self.ramp_to)
+        values = np.linspace(a, b, CONTINUATION_VALUES)
+        n = CONTINUATION_STARTS[1 if s.is_map else 0]
+
+        def work(job):
+            return analysis.continuation(s, name, values, n_starts=n,
+                                         progress=lambda f, m="": job.progress(f, m),
+                                         cancel=lambda: job.cancelled)
+
+        def show(res):
+            table = res.fraction_table()
+            self._figure.object = plots.continuation_figure(
+                res.values, table, res.ids, parameter=name,
+                title=f"{s.name}: attractors across {name}")
+            counts = [int(np.count_nonzero(row > 0)) for row in table]
+            lost = [float(f.get(-1, 0.0)) for f in res.fractions]
+            note = (f"{name} from {fmt(a)} to {fmt(b)} in {len(values)} steps, the same "
+                    f"{n} random starts at each: {len(res.ids)} attractor(s) in all, at most "
+                    f"{max(counts, default=0)} side by side.")
+            if max(lost, default=0.0) > 0:
+                note += (f" Up to {100 * max(lost):.0f}% of the starts diverge (the white "
+                         "band).")
+            self._note.object = plain(note)
+            self.status.finish("Each colour is one attractor, kept while it exists; its "
+                               "height is the share of starts that end on it.")
+
+        return work, show
 
     def _cobweb(self, s):
         def work(job):

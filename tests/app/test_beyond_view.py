@@ -46,3 +46,27 @@ def test_basins_cobweb_early_warning_and_density():
     note = w._note.object.replace("\\", "")  # the note is escaped Markdown
     tau = float(note.split("variance ")[1].split(",")[0])
     assert tau > 0.7
+
+
+def test_continuation_follows_the_two_lorenz_fixed_points():
+    """Lorenz for rho in [15, 20]: the two symmetric stable fixed points C+ and C- are the
+    only attractors (the chaotic one appears at rho = 24.06; nearer to it, chaotic
+    transients outlast the runs), each keeps its id across the range, and by symmetry
+    each attracts about half of the starts; none diverge."""
+    st = LabState(system_name="Lorenz")
+    st.values = {**st.values, "rho": 15.0}
+    v = BeyondView(state=st, mode="Continuation", parameter="rho")
+    v.ramp_to = 20.0           # (a new system sets it to the parameter's maximum)
+    fig = _run(v)
+    bands = [r for r in fig.renderers if (r.name or "").startswith("continuation-")]
+    assert sorted(r.name for r in bands) == ["continuation-0", "continuation-1"]
+    top = bands[-1].data_source.data["y2"]
+    assert np.allclose(top, 1.0)                                 # nothing diverges
+    low = bands[0].data_source.data["y2"]
+    assert np.all((low > 0.3) & (low < 0.7)), low
+    note = v._note.object.replace("\\", "")
+    assert "2 attractor(s) in all, at most 2 side by side" in note
+    assert v._param_sel.widget.name == "Parameter" and v._to.visible and not v._noise.visible
+    # a delay system cannot be continued: the view says why
+    st.system_name = "MackeyGlass"
+    assert v._unsupported.visible and "delay" in v._unsupported.object
