@@ -21,6 +21,8 @@ LEARNERS = {
     "transformer": ("sequence", "Transformer", "small causal Transformer on a sliding window"),
     "mamba": ("ssm", "Mamba", "Mamba-style selective state-space model (pure torch)"),
     "neural_ode": ("neural_ode", "NeuralODE", "neural ODE: an MLP vector field integrated by RK4"),
+    "family": ("family", "FamilyMixture", "one model for a family of systems: AL-RNN experts "
+               "gated by a context window, zero-shot forecasts (DynaMix-style)"),
 }
 
 
