@@ -47,9 +47,12 @@ def flows(n=N_SYSTEMS):
 def summarise(store=STORE):
     from scipy.stats import spearmanr
 
-    from chaoslab.experiments import read_store
+    from chaoslab.experiments import read_store, sweep_tasks
 
-    df = read_store(store)
+    # only this benchmark's tasks: rows of earlier definitions (e.g. a learner's former
+    # defaults, another key) may share the store
+    keys = [t["key"] for t in sweep_tasks(flows(), LEARNERS, SEEDS, protocol="gilpin2023")]
+    df = read_store(store, keys=keys)
     if df is None or len(df) == 0:
         return {"rows": 0}
     df.to_csv(RESULTS / "gilpin_sweep.csv", index=False)
