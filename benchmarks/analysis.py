@@ -3,10 +3,14 @@
 1. Lorenz (10, 28, 8/3) Lyapunov spectrum: chaoslab's defaults against dysts'
    ``find_lyapunov_exponents`` (its defaults, 1,000-point trajectory).
 2. FTLE of the double gyre (A = 0.1, eps = 0.25, omega = 2 pi / 10), 1000 x 500 grid,
-   T = 10: chaoslab (exact variational equation, RK4 with dt = 0.1) against numbacs
-   (flow map by its ODE solver, gradient by finite differences on the grid), and the
-   interior difference between the two.
-3. Logistic map exponent over 10,000 parameter values in one batched call.
+   T = 10, and numbacs' own benchmark setting (201 x 101 grid, T = 16): chaoslab (exact
+   variational equation, RK4 with dt = 0.1) against numbacs (flow map by its ODE solver,
+   gradient by finite differences on the grid), the interior difference between the two,
+   and both against an independent reference (scipy DOP853 at 1e-12) at sampled points.
+   The per-lane-parameter kernel that served FTLE fields before is timed in the same run.
+3. Logistic map exponent over 10,000 parameter values in one batched call: the SIMD lane
+   kernel and the one-trajectory-at-a-time kernel in the same run, and their difference.
+4. Orbit diagram of the logistic map at 10,000 parameter values.
 """
 from __future__ import annotations
 
@@ -46,18 +50,37 @@ def lorenz_spectrum():
     return out
 
 
-def double_gyre_ftle(nx=1000, ny=500, T=10.0):
+def double_gyre_ftle(nx=1000, ny=500, T=10.0, repeat=3):
     import chaoslab as cl
+    import chaoslab.analysis.lyapunov as ly
 
     g = cl.systems.get("DoubleGyre")
     x = np.linspace(0, 2, nx)
     y = np.linspace(0, 1, ny)
     cl.ftle_field(g, x[:4], y[:4], T, dt=0.1)
-    t_cl, _ = median_time(lambda: cl.ftle_field(g, x, y, T, dt=0.1), repeat=3, warmup=0)
+    t_cl, _ = median_time(lambda: cl.ftle_field(g, x, y, T, dt=0.1), repeat=repeat, warmup=0)
     ours = cl.ftle_field(g, x, y, T, dt=0.1)
-    fine = cl.ftle_field(g, x[::50], y[::50], T, dt=0.01)
-    out = {"grid": [nx, ny], "T": T, "chaoslab_s": t_cl,
-           "chaoslab_dt0.1_vs_dt0.01_max_diff": float(np.nanmax(np.abs(ours[::50, ::50] - fine)))}
+    ly.TANGENT2_UNIFORM = False  # the per-lane-parameter kernel used before
+    try:
+        cl.ftle_field(g, x[:4], y[:4], T, dt=0.1)
+        t_old, _ = median_time(lambda: cl.ftle_field(g, x, y, T, dt=0.1), repeat=repeat,
+                               warmup=0)
+        old = cl.ftle_field(g, x, y, T, dt=0.1)
+    finally:
+        ly.TANGENT2_UNIFORM = True
+    s = max(1, nx // 20)
+    fine = cl.ftle_field(g, x[::s], y[::s], T, dt=0.01)
+    # an independent reference at sampled interior points
+    rng = np.random.default_rng(0)
+    I = rng.integers(5, nx - 5, 40)
+    J = rng.integers(5, ny - 5, 40)
+    err = np.abs(ours[I, J] - _reference_ftle(g, x[I], y[J], T))
+    out = {"grid": [nx, ny], "T": T, "dt": 0.1, "chaoslab_s": t_cl,
+           "chaoslab_previous_kernel_s": t_old, "kernel_speedup": t_old / t_cl,
+           "new_vs_previous_kernel_max_diff": float(np.nanmax(np.abs(ours - old))),
+           "chaoslab_dt0.1_vs_dt0.01_max_diff": float(np.nanmax(np.abs(ours[::s, ::s] - fine))),
+           "sampled40_chaoslab_err_max": float(err.max()),
+           "sampled40_chaoslab_err_median": float(np.median(err))}
     try:
         from numbacs.flows import get_predefined_flow
         from numbacs.integration import flowmap_grid_2D
@@ -72,8 +95,8 @@ def double_gyre_ftle(nx=1000, ny=500, T=10.0):
     def run_numbacs():
         fm = flowmap_grid_2D(funcptr, 0.0, T, x, y, p)
         return ftle_grid_2D(fm, T, x[1] - x[0], y[1] - y[0])
-    run_numbacs()
-    t_nb, _ = median_time(run_numbacs, repeat=3, warmup=0)
+    run_numbacs()  # JIT warm-up, not timed
+    t_nb, _ = median_time(run_numbacs, repeat=repeat, warmup=0)
     theirs = run_numbacs()
     interior = (slice(5, -5), slice(5, -5))
     diff = np.abs(ours - theirs)[interior]
@@ -83,7 +106,7 @@ def double_gyre_ftle(nx=1000, ny=500, T=10.0):
     ref = _reference_ftle(g, x[I], y[J], T)
     out.update(worst20_chaoslab_err_median=float(np.median(np.abs(ours[I, J] - ref))),
                worst20_numbacs_err_median=float(np.median(np.abs(theirs[I, J] - ref))))
-    out.update(numbacs_s=t_nb, speedup=t_nb / t_cl,
+    out.update(numbacs_s=t_nb, speedup=t_nb / t_cl, speedup_previous_kernel=t_nb / t_old,
                interior_max_diff=float(np.nanmax(diff)),
                interior_median_diff=float(np.nanmedian(diff)),
                interior_frac_within_1e3=float(np.mean(diff < 1e-3)))
@@ -108,20 +131,50 @@ def _reference_ftle(system, xs, ys, T, delta=1e-7):
 
 def logistic_sweep(n=10_000):
     import chaoslab as cl
+    import chaoslab.analysis.lyapunov as ly
 
     r = np.linspace(2.5, 4.0, n)
+
+    def run():
+        return cl.lyapunov_spectrum("Logistic", params={"r": r}, T=10_000, transient=1_000)
+
     cl.lyapunov_spectrum("Logistic", params={"r": r[:4]}, T=100)
-    t_cl, _ = median_time(lambda: cl.lyapunov_spectrum("Logistic", params={"r": r},
-                                                       T=10_000, transient=1_000), repeat=5)
-    lam = cl.lyapunov_spectrum("Logistic", params={"r": r}, T=10_000, transient=1_000)
+    t_cl, _ = median_time(run, repeat=5)
+    lam = run()
+    ly.MAP_LANES = False  # the one-trajectory-at-a-time kernel used before
+    try:
+        cl.lyapunov_spectrum("Logistic", params={"r": r[:4]}, T=100)
+        t_old, _ = median_time(run, repeat=3)
+        old = run()
+    finally:
+        ly.MAP_LANES = True
+    ok = np.isfinite(old[:, 0])
+    rel = np.abs(lam[ok, 0] - old[ok, 0]) / np.maximum(np.abs(old[ok, 0]), 1e-300)
     return {"n_values": n, "iterations": 10_000, "chaoslab_s": t_cl,
+            "previous_kernel_s": t_old, "speedup": t_old / t_cl,
+            "max_rel_diff_vs_previous_kernel": float(rel.max()),
+            "same_nan_rows": bool(np.array_equal(np.isnan(lam), np.isnan(old))),
             "value_at_r4": float(lam[-1, 0]), "ln2": float(np.log(2))}
+
+
+def logistic_orbit_diagram(n=10_000):
+    """The orbit diagram's map iteration already runs trajectories across SIMD lanes
+    (the batched ``iterate`` driver); its time, for comparison with the sweep above."""
+    import chaoslab as cl
+
+    r = np.linspace(2.5, 4.0, n)
+    cl.orbit_diagram("Logistic", "r", r[:4])
+    t, _ = median_time(lambda: cl.orbit_diagram("Logistic", "r", r), repeat=5)
+    return {"n_values": n, "transient": 1000, "T": 200, "chaoslab_s": t}
 
 
 def main():
     return save("analysis", {"lorenz_spectrum": lorenz_spectrum(),
                              "double_gyre_ftle": double_gyre_ftle(),
-                             "logistic_sweep": logistic_sweep()})
+                             "double_gyre_ftle_numbacs_setting":
+                                 double_gyre_ftle(201, 101, 16.0, repeat=7),
+                             "logistic_sweep": logistic_sweep(),
+                             "logistic_orbit_diagram": logistic_orbit_diagram()})
 
 
 if __name__ == "__main__":

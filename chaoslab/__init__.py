@@ -9,9 +9,7 @@ when the app or the torch backend is used.
 """
 from importlib import import_module
 
-from . import analysis, systems
-from .analysis import (correlation_dimension, ftle_field, kaplan_yorke_dimension,
-                       lyapunov_spectrum, orbit_diagram, poincare_section, power_spectrum)
+from . import systems
 from .integrate import (DivergenceWarning, SimulationDiverged, StepBudgetExhausted,
                         StepBudgetWarning, simulate)
 from .systems import EquationError, UnknownSystemError
@@ -25,16 +23,29 @@ __all__ = ["systems", "analysis", "simulate", "lyapunov_spectrum", "kaplan_yorke
            "EquationError", "UnknownSystemError", "__version__"]
 
 _LAZY = {"integrate": ".integrate", "cli": ".cli", "learners": ".learners", "metrics": ".metrics",
-         "experiments": ".experiments", "app": ".app", "widgets": ".widgets"}
+         "experiments": ".experiments", "app": ".app", "widgets": ".widgets",
+         "analysis": ".analysis"}
+#: Functions imported on first use (the first simulation needs none of the analysis
+#: modules; importing them all takes about 0.1 s).
+_LAZY_FUNCTIONS = {
+    "forecast_divergence": ".experiments",
+    **dict.fromkeys(("correlation_dimension", "ftle_field", "kaplan_yorke_dimension",
+                     "lyapunov_spectrum", "orbit_diagram", "poincare_section",
+                     "power_spectrum"), ".analysis"),
+}
 
 
 def __getattr__(name):
-    if name == "forecast_divergence":
-        from .experiments import forecast_divergence
-        globals()[name] = forecast_divergence
-        return forecast_divergence
+    if name in _LAZY_FUNCTIONS:
+        value = getattr(import_module(_LAZY_FUNCTIONS[name], __name__), name)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         mod = import_module(_LAZY[name], __name__)
         globals()[name] = mod
         return mod
     raise AttributeError(f"module 'chaoslab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_FUNCTIONS))

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from ..integrate.simulate import DivergenceWarning
-from ..validation import as_float_array, check_dt, check_float, check_memory
+from ..validation import as_float_array, check_choice, check_dt, check_float, check_memory
 from ..systems import as_system
 from ..systems.system import System
 from .lyapunov import tangent_map
@@ -75,7 +75,7 @@ def default_grid(system, n=200):
 
 
 def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, params=None,
-               bound=1e8):
+               bound=1e8, backend="numba", device=None, dtype=None):
     """The FTLE field on a grid of initial conditions.
 
     Parameters
@@ -95,6 +95,13 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
         Which two variables the grid spans (default: the two not in ``plane``).
     dt : float, optional
         RK4 step (default the system's ``dt``); the step is adjusted to divide ``|T|``.
+    backend : {"numba", "torch"}
+        numba: compiled, float64, threads over the CPU's cores. torch: every grid point a
+        row of one batch on tensors (fast on a GPU).
+    device : None, "cpu", "cuda" or "cuda:k"
+        torch backend: where the tensors live (None: CUDA when present, else the CPU).
+    dtype : {"float64", "float32"} or torch dtype, optional
+        torch backend: the precision (default float64).
 
     Returns
     -------
@@ -105,6 +112,10 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
         whose trajectory diverges are NaN (with a warning).
     """
     system = as_system(system)
+    backend = check_choice(backend, "backend", ("numba", "torch"))
+    if backend == "numba" and (device not in (None, "cpu") or dtype not in (None, "float64")):
+        raise ValueError(f"device={device!r} and dtype={dtype!r} need backend='torch'; the "
+                         "numba backend runs in float64 on the CPU")
     if system.is_map:
         raise ValueError(f"system must be a flow: ftle_field needs a flow, {system.name} is "
                          "a map (for maps use lyapunov_spectrum)")
@@ -124,18 +135,35 @@ def ftle_field(system, x, y, T, t0=0.0, plane=None, *, axes=None, dt=None, param
         pts[:, k] = plane.get(v, 0.0)
     pts[:, i] = X.ravel()
     pts[:, j] = Y.ravel()
+    if backend == "torch":  # the same field on tensors, CPU or CUDA
+        from .ftle_torch import ftle_torch
+        return ftle_torch(system, pts, cols, T, t0=t0, dt=dt, params=params, bound=bound,
+                          device=device, dtype=dtype).reshape(len(x), len(y))
     phi, _, bad = tangent_map(system, pts, T, dt=dt, t0=t0, columns=cols, params=params,
                               bound=bound)
     # largest singular value of the (dim x 2) gradient: sqrt of the largest eigenvalue of
     # the 2 x 2 Cauchy-Green tensor C = phi^T phi
     # scale each gradient by its largest entry first: C's entries would overflow for
     # strong stretching (e^(2 lambda T)) long before the gradient itself does
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.max(np.abs(phi), axis=(1, 2))
-        u = phi / np.where(scale > 0, scale, 1.0)[:, None, None]
-        a = np.einsum("ni,ni->n", u[:, :, 0], u[:, :, 0])
-        c = np.einsum("ni,ni->n", u[:, :, 1], u[:, :, 1])
-        b = np.einsum("ni,ni->n", u[:, :, 0], u[:, :, 1])
+    # the entries are walked as (dim, 2) rows of length n (contiguous for the SIMD
+    # kernel's output), one pass of whole-array operations per term
+    g = phi.transpose(1, 2, 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scale = np.abs(g[0, 0])
+        for r in range(system.dim):
+            for k in (0, 1):
+                if r or k:
+                    np.maximum(scale, np.abs(g[r, k]), out=scale)
+        inv = 1.0 / np.where(scale > 0, scale, 1.0)
+        a = np.zeros(len(scale))
+        c = np.zeros(len(scale))
+        b = np.zeros(len(scale))
+        for r in range(system.dim):
+            u0 = g[r, 0] * inv
+            u1 = g[r, 1] * inv
+            a += u0 * u0
+            c += u1 * u1
+            b += u0 * u1
         lam_max = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
         f = (np.log(scale) + 0.5 * np.log(lam_max)) / abs(T)
     dead = bad >= 0

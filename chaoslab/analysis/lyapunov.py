@@ -10,6 +10,7 @@ equations. Lecture Notes in Mathematics 730, 204-227.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -96,9 +97,86 @@ def _run_lyap(system, X, Pm, Q, t0, h, n_steps, renorm, hist_every, n_hist, boun
     return logsum, hist, bad, X
 
 
+#: Maps run with their trajectories across SIMD lanes (``maplyap_K`` kernels) when the
+#: kernel module has one for the number of exponents; ``False`` forces the
+#: one-trajectory-at-a-time kernel (kept for comparisons).
+MAP_LANES = True
+_LANES = 256  # trajectories per block of the map kernels: a block stays in the L1 cache
+
+
+def _shared_chunks(fn, B, block, per_thread=8):
+    """Run ``fn(a, b)`` over ``[0, B)`` cut into about ``per_thread`` chunks per thread
+    (whole blocks of ``block`` rows where chunks are that large); each thread takes the
+    next chunk when it is done, so one slowed by other work on the machine holds nobody
+    up."""
+    from ..integrate import numba_backend as nb
+
+    n_thr = nb.n_threads()
+    size = -(-B // (per_thread * n_thr))
+    if size > block:
+        size = -(-size // block) * block
+    chunks = [(c, min(c + size, B)) for c in range(0, B, size)]
+    taken = itertools.count()
+
+    def take(_a, _b):
+        i = next(taken)  # atomic under the GIL
+        while i < len(chunks):
+            fn(*chunks[i])
+            i = next(taken)
+
+    nb.parallel_rows(take, min(n_thr, len(chunks)))
+
+
+def _map_kernel(mod, k):
+    return getattr(mod, f"maplyap_{k}", None) if MAP_LANES else None
+
+
+def _run_map_lanes(fn, X, Pm, QL, t0, h, n_steps, renorm, hist_every, n_hist, bound):
+    """Benettin's method for a map, ``_LANES`` trajectories per SIMD block.
+
+    ``QL`` is ``(k*dim, B)`` (row ``c*dim + i``: component ``i`` of tangent vector ``c``)
+    and is advanced in place, as ``X`` is. The kernel keeps each running product of
+    stretching factors as a mantissa and a count of ``2^512``; the logarithm is taken
+    here, once. Returns ``(logsum (B, k), hist (B, n_hist, k), bad, X)`` like
+    :func:`_run_lyap`.
+    """
+    from ..integrate.numba_codegen import LOG_2_512
+
+    D, B = X.shape
+    K = QL.shape[0] // D
+    mant = np.ones((K, B))
+    ex = np.zeros((K, B))
+    H = max(n_hist, 1)
+    hist = np.full((H, K, B), np.nan)
+    bad = np.full(B, -1, dtype=np.int64)
+
+    def work(a, b):
+        for c in range(a, b, _LANES):
+            d = min(c + _LANES, b)
+            Xs = np.array(X[:, c:d], order="C")
+            Qs = np.array(QL[:, c:d], order="C")
+            ms = np.ones((K, d - c))
+            es = np.zeros((K, d - c))
+            hs = np.full((H, K, d - c), np.nan)
+            bs = np.full(d - c, -1, dtype=np.int64)
+            fn(Xs, np.array(Pm[:, c:d], order="C"), Qs, float(t0), float(h), int(n_steps),
+               int(renorm), ms, es, hs, int(hist_every), float(bound), bs)
+            X[:, c:d] = Xs
+            QL[:, c:d] = Qs
+            mant[:, c:d] = ms
+            ex[:, c:d] = es
+            hist[:, :, c:d] = hs
+            bad[c:d] = bs
+
+    _shared_chunks(work, B, _LANES)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logsum = (np.log(mant) + ex * LOG_2_512).T
+    return logsum, hist.transpose(2, 0, 1), bad, X
+
+
 def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=None, x0=None,
                       params=None, t0=0.0, renorm=None, return_history=False, n_history=200,
-                      backend="numba", bound=1e8, seed=0):
+                      backend="numba", bound=1e8, seed=0, device=None):
     """The Lyapunov spectrum of a flow or a map, by Benettin's QR method.
 
     The state and ``k`` tangent vectors are integrated together on the exact Jacobian
@@ -131,15 +209,28 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     return_history : bool
         Also return the running estimates (a :class:`LyapunovResult`).
     backend : {"numba", "torch"}
+        numba: compiled, float64, threads over the CPU's cores. torch: the same method
+        on tensors, batched over the trajectories (worth it for large batches, on a GPU).
     bound : float
         Rows whose state leaves ``|x| < bound`` (or becomes non-finite) are reported with a
         :class:`~chaoslab.DivergenceWarning` and given NaN exponents; the others finish.
+    device : None, "cpu", "cuda" or "cuda:k"
+        torch backend: where the tensors live (None: CUDA when present, else the CPU).
 
     Returns
     -------
     ndarray
         ``(k,)`` exponents, largest first, per unit time (per iteration for maps); or
         ``(batch, k)`` for a batch.
+
+    Notes
+    -----
+    On the numba backend a map's trajectories run side by side in SIMD lanes (up to four
+    exponents; more use the one-trajectory-at-a-time kernel). The same Gram-Schmidt steps
+    are taken, but the stretching factors are multiplied into a running product kept in
+    range by exact power-of-two rescaling, and its logarithm is taken once at the end
+    instead of once per iteration: the exponents agree with a sum of logarithms to
+    rounding (about 1e-13 relative after 10^4 iterations).
     """
     system = as_system(system)
     seed = check_int(seed, "seed", 0)
@@ -190,15 +281,30 @@ def lyapunov_spectrum(system, n_exponents=None, *, T=None, dt=None, transient=No
     if backend == "torch":
         from .lyapunov_torch import lyapunov_torch
         logsum, hist, bad = lyapunov_torch(system, X, Pm, Q, t0, h, n_tr, n_steps, renorm,
-                                           hist_every, n_hist, bound)
+                                           hist_every, n_hist, bound, device=device)
+    elif device not in (None, "cpu"):
+        raise ValueError(f"device={device!r} needs backend='torch'; the numba backend runs "
+                         "on the CPU (device=None or 'cpu')")
     elif backend == "numba":
+        from ..integrate import numba_backend as nb
+
         bad = np.full(B, -1, dtype=np.int64)
+        lanes = _map_kernel(nb.kernels(system), k) if system.is_map else None
+        if lanes is not None:  # maps: trajectories across SIMD lanes
+            QL = np.ascontiguousarray(Q.transpose(2, 1, 0).reshape(k * D, B))
+
+            def run(X, t_start, n, hist_every, n_hist):
+                return _run_map_lanes(lanes, X, Pm, QL, t_start, h, n, renorm, hist_every,
+                                      n_hist, bound)
+        else:
+            def run(X, t_start, n, hist_every, n_hist):
+                return _run_lyap(system, X, Pm, Q, t_start, h, n, renorm, hist_every,
+                                 n_hist, bound)
         if n_tr:
-            _, _, bad_tr, X = _run_lyap(system, X, Pm, Q, t0, h, n_tr, renorm, 0, 0, bound)
+            _, _, bad_tr, X = run(X, t0, n_tr, 0, 0)
             bad = np.where(bad_tr >= 0, bad_tr, bad)
 
-        logsum, hist, bad_run, X = _run_lyap(system, X, Pm, Q, t0 + n_tr * h, h, n_steps,
-                                             renorm, hist_every, n_hist, bound)
+        logsum, hist, bad_run, X = run(X, t0 + n_tr * h, n_steps, hist_every, n_hist)
         bad = np.where((bad < 0) & (bad_run >= 0), n_tr + bad_run, bad)
     else:
         raise ValueError(f"backend must be 'numba' or 'torch', got {backend!r}")
@@ -336,6 +442,12 @@ def tangent_map(system, x0, T, *, dt=None, t0=0.0, columns=None, params=None, bo
     return Q, Xf.T, bad
 
 
+#: FTLE-type runs whose lanes share one parameter set use ``tangent2u`` (time- and
+#: parameter-only terms computed once per stage for all lanes); ``False`` forces the
+#: per-lane-parameter ``tangent2`` (kept for comparisons).
+TANGENT2_UNIFORM = True
+
+
 def _run_tangent2(mod, X, Pm, cols, t0, h, n, bound):
     """Two tangent vectors per trajectory, trajectories across SIMD lanes."""
     from ..integrate import numba_backend as nb
@@ -345,14 +457,30 @@ def _run_tangent2(mod, X, Pm, cols, t0, h, n, bound):
     Vout = np.empty((2 * D, B))
     Xout = np.empty((D, B))
     bad = np.full(B, -1, dtype=np.int64)
+    uniform = (TANGENT2_UNIFORM and hasattr(mod, "tangent2u")
+               and bool(np.all(Pm == Pm[:, :1])))
+
+    if uniform:  # the kernel walks a chunk of rows block by block
+        ps = np.array(Pm[:, 0], dtype=float)
+
+        def run_chunk(a, b):
+            Xs = np.array(X[:, a:b], order="C")
+            Vs = np.array(np.broadcast_to(V0, (2 * D, b - a)), order="C")
+            mod.tangent2u(Xs, ps, Vs, float(t0), float(h), int(n), float(bound), bad[a:b])
+            Xout[:, a:b] = Xs
+            Vout[:, a:b] = Vs
+
+        _shared_chunks(run_chunk, B, nb.BLOCK)
+        phi = Vout.T.reshape(B, D, 2)
+        return phi, Xout.T, bad
 
     def work(a, b):
         for c in range(a, b, nb.BLOCK):
             d = min(c + nb.BLOCK, b)
             Xs = np.array(X[:, c:d], order="C")
             Vs = np.array(np.broadcast_to(V0, (2 * D, d - c)), order="C")
-            mod.tangent2(Xs, np.array(Pm[:, c:d], order="C"), Vs, float(t0), float(h), int(n),
-                         float(bound), bad[c:d])
+            mod.tangent2(Xs, np.array(Pm[:, c:d], order="C"), Vs, float(t0), float(h),
+                         int(n), float(bound), bad[c:d])
             Xout[:, c:d] = Xs
             Vout[:, c:d] = Vs
 

@@ -123,6 +123,11 @@ class ParameterControls(pn.viewable.Viewer):
                 w.description = p.description
             w.param.watch(self._on_slider, "value_throttled")
             sliders[name] = w
+        for w in sliders.values():
+            # Panel waits 50 ms for more changes before it applies a browser's change;
+            # value_throttled comes once per key press or release, so that wait is
+            # pure latency between a slider move and the redrawn attractor
+            w._debounce = 0
         self.sliders = sliders
         note = [] if sliders else [pn.pane.Markdown(f"{s.name} has no parameters.")]
         self._column[:] = list(sliders.values()) + note

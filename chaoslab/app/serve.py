@@ -57,6 +57,29 @@ def _warm_up():
         pass
 
 
+def _start_compile_ahead():
+    """Compile the classic systems' kernels in a niced child, on a daemon thread (see
+    :func:`chaoslab.app.warm.compile_ahead`); prints one line when done."""
+    import threading
+    import time
+
+    from .warm import compile_ahead
+
+    def run():
+        t = time.perf_counter()
+        try:
+            done = compile_ahead()
+        except Exception:  # the systems are then compiled when first picked
+            return
+        ok = sum(v is not None for v in done.values())
+        print(f"chaoslab compiled {ok} of {len(done)} systems ahead of time in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+
+    th = threading.Thread(target=run, name="chaoslab-compile-ahead", daemon=True)
+    th.start()
+    return th
+
+
 def _host_name(host: str) -> str:
     """``"Example.COM:5006"`` -> ``"example.com"``; ``"[::1]:5006"`` -> ``"::1"``."""
     h = (host or "").strip().lower().rstrip(".")
@@ -120,7 +143,8 @@ def _origins(address, port, allow_websocket_origin, allow_host) -> list:
 
 
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False,
-          allow_websocket_origin=None, num_threads=None, allow_host=None, start=True):
+          allow_websocket_origin=None, num_threads=None, allow_host=None, start=True,
+          ahead_of_time=None):
     """Serve at ``http://ADDRESS:PORT/chaoslab`` until interrupted.
 
     Parameters
@@ -139,7 +163,14 @@ def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False,
         ``*.localhost``); the page may then be opened from ``NAME:PORT``.
     start : bool
         Run the server (blocks); ``False`` returns it unstarted (for tests).
+    ahead_of_time : bool, optional
+        Compile the classic systems' kernels in a low-priority child process once the
+        server runs (:func:`chaoslab.app.warm.compile_ahead`), so that their first view
+        loads them from the disk cache. Default: on, unless the environment sets
+        ``CHAOSLAB_AHEAD_OF_TIME=0``.
     """
+    import os
+
     from ..validation import check_int
 
     port = check_int(port, "port", minimum=0, maximum=65535)
@@ -166,6 +197,10 @@ def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False,
     if not start:
         return server
     print(f"chaoslab is served at http://{address}:{server.port}/chaoslab", flush=True)
+    if ahead_of_time is None:
+        ahead_of_time = os.environ.get("CHAOSLAB_AHEAD_OF_TIME", "1") != "0"
+    if ahead_of_time:
+        _start_compile_ahead()
     server.start()
     if show:
         server.io_loop.add_callback(lambda: server.show("/chaoslab"))

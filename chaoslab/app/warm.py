@@ -19,6 +19,13 @@ So a served session:
 * has every job of a tab compile what it needs the same way before it starts
   (:func:`before_work`: the Lyapunov, FTLE and orbit-diagram kernels), so a large
   system's compile is a child's work, and is killed when the job is cancelled.
+
+A served app also compiles ahead of time (:func:`compile_ahead`, started by ``chaoslab
+serve``): in the same niced child, one system after another, the simulation kernels of
+the classic systems a visitor is most likely to pick (:data:`AHEAD_OF_TIME`), so that
+their first view only loads them from the disk cache. It steps aside whenever a
+visitor's own compile is waiting, and the child it leaves idle takes the next system a
+visitor picks without starting Python and numba again.
 """
 from __future__ import annotations
 
@@ -34,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["warm_key", "is_warm", "prepare", "prepare_all", "compile_elsewhere",
-           "compiled_on_disk", "before_work", "OUT_OF_PROCESS", "forget"]
+           "compiled_on_disk", "before_work", "OUT_OF_PROCESS", "forget", "AHEAD_OF_TIME",
+           "compile_ahead"]
 
 _WARM: set = set()
 _LOCK = threading.Lock()
@@ -42,6 +50,11 @@ _LOCK = threading.Lock()
 #: few hundred MB while it compiles a large system).
 MAX_CHILDREN = 2
 _CHILDREN = threading.Semaphore(MAX_CHILDREN)
+#: Marker path -> Event set when the child compiling that system is done: a second
+#: request for the same system waits for it instead of compiling it again.
+_IN_FLIGHT: dict = {}
+#: Visitors' compiles in progress (the ahead-of-time compile waits while any is).
+_WAITING = [0]
 
 
 def warm_key(system, method: str, backend: str):
@@ -147,21 +160,99 @@ def compile_elsewhere(system, method: str = "rk4", backend: str = "numba",
     returned. Returns whether the child succeeded; on False the caller's own calls
     compile what is missing (slower, never wrong).
     """
+    return _compile_elsewhere(system, method, backend, cancelled, timeout, full,
+                              visitor=True)
+
+
+def _compile_elsewhere(system, method, backend, cancelled, timeout, full, visitor):
     marker = compiled_on_disk(system, method, backend, full)
     if marker is None:
         return False
-    if marker.exists() or (not full and compiled_on_disk(system, method, backend,
-                                                          True).exists()):
+
+    def done():
+        return marker.exists() or (not full and compiled_on_disk(system, method, backend,
+                                                                   True).exists())
+
+    if done():
         return True
-    while not _CHILDREN.acquire(timeout=0.1):
-        if cancelled():
-            return False
+    if visitor:
+        with _LOCK:
+            _WAITING[0] += 1
     try:
-        if marker.exists():  # compiled while this one waited
-            return True
-        return _run_child(system, method, backend, full, marker, cancelled, timeout)
+        while True:
+            with _LOCK:
+                other = _IN_FLIGHT.get(marker)
+                mine = None
+                if other is None:
+                    mine = _IN_FLIGHT[marker] = threading.Event()
+            if mine is not None:
+                break
+            # another thread's child is compiling this very system: wait for it
+            while not other.wait(0.1):
+                if cancelled():
+                    return False
+            if done():
+                return True
+        try:
+            while not _CHILDREN.acquire(timeout=0.1):
+                if cancelled():
+                    return False
+            try:
+                if done():  # compiled while this one waited
+                    return True
+                return _run_child(system, method, backend, full, marker, cancelled,
+                                  timeout)
+            finally:
+                _CHILDREN.release()
+        finally:
+            with _LOCK:
+                _IN_FLIGHT.pop(marker, None)
+            mine.set()
     finally:
-        _CHILDREN.release()
+        if visitor:
+            with _LOCK:
+                _WAITING[0] -= 1
+
+
+#: The systems :func:`compile_ahead` prepares when a server starts: the classic flows
+#: and maps of chaoslab's own catalog (``catalog.toml``), in its order, which the system
+#: picker lists first; the warm-up system (Lorenz) and Lorenz-96 (40 variables, a long
+#: compile) are left out.
+AHEAD_OF_TIME = ("Rossler", "Chen", "LuChen", "Thomas", "Aizawa", "Halvorsen", "Dadras",
+                 "Chua", "SprottA", "SprottB", "Rucklidge", "Arneodo", "GenesioTesi",
+                 "NoseHoover", "RabinovichFabrikant", "ShimizuMorioka", "Duffing",
+                 "DoublePendulum", "DoubleGyre", "Logistic", "Henon", "Ikeda", "Chirikov",
+                 "Tinkerbell")
+
+
+def compile_ahead(names=AHEAD_OF_TIME, method: str = "rk4", backend: str = "numba",
+                  stop=lambda: False, report=None) -> dict:
+    """Compile the simulation kernels of the systems ``names`` in a niced child process
+    (:func:`compile_elsewhere`), one after another, so that a visitor's first view of
+    any of them finds its machine code in the disk cache.
+
+    Waits while a visitor's own compile is in progress (theirs comes first), and stops
+    when ``stop()`` turns True. Run it on a daemon thread. Returns ``{name: seconds}``
+    (None for a system that failed); ``report(name, seconds)`` is called after each.
+    """
+    from ..systems import get
+
+    out = {}
+    for name in names:
+        while _WAITING[0] and not stop():
+            time.sleep(0.1)
+        if stop():
+            break
+        t = time.perf_counter()
+        try:
+            ok = _compile_elsewhere(get(name), method, backend, stop, 1800.0, False,
+                                    visitor=False)
+        except Exception:
+            ok = False
+        out[name] = time.perf_counter() - t if ok else None
+        if report is not None:
+            report(name, out[name])
+    return out
 
 
 #: Children kept for the next compile (starting Python and numba takes seconds).

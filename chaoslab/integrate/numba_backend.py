@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import marshal
 import os
 import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from .numba_codegen import KERNEL_VERSION, delay_source, kernel_source
+from .numba_codegen import KERNEL_VERSION, delay_source, fixed_tiling, kernel_source
 
 __all__ = ["kernels", "cache_dir", "run_fixed", "run_dopri5", "run_delay", "n_threads",
-           "parallel_rows", "parallel_blocks", "BLOCK"]
+           "parallel_rows", "parallel_blocks", "parallel_chunks", "BLOCK"]
 
 _LOCK = threading.Lock()
 _MODULES: dict = {}
@@ -28,24 +28,12 @@ def cache_dir() -> Path:
     """Where generated kernels (and numba's compiled code beside them) are kept.
 
     ``$CHAOSLAB_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/chaoslab`` or
-    ``~/.cache/chaoslab``; a temporary directory if none of these is writable.
+    ``~/.cache/chaoslab``; a temporary directory if none of these is writable (see
+    :func:`chaoslab.systems.tapecache.cache_root`).
     """
-    env = os.environ.get("CHAOSLAB_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = Path(xdg) / "chaoslab" if xdg else Path.home() / ".cache" / "chaoslab"
-    path = base / f"kernels-v{KERNEL_VERSION}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError:
-        path = Path(tempfile.gettempdir()) / f"chaoslab-kernels-v{KERNEL_VERSION}"
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    from ..systems.tapecache import cache_root
+
+    return cache_root(f"kernels-v{KERNEL_VERSION}")
 
 
 def n_threads() -> int:
@@ -96,9 +84,37 @@ def kernels(system):
         spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[modname] = mod
-        spec.loader.exec_module(mod)
+        exec(_module_code(path, src), mod.__dict__)
         _MODULES[key] = mod
         return mod
+
+
+def _module_code(path: Path, src: str):
+    """The compiled bytecode of a kernel module's source ``src`` (at ``path``), kept
+    beside it in the kernel cache.
+
+    Compiling a kernel module's source takes tens of milliseconds, and Python keeps no
+    ``.pyc`` where ``PYTHONDONTWRITEBYTECODE`` is set (as in many container images), so
+    chaoslab keeps its own: the interpreter's magic number, a hash of the source, then
+    the marshalled code object. The code's file name is ``path``, where numba looks for
+    the machine code it cached.
+    """
+    header = importlib.util.MAGIC_NUMBER + hashlib.sha256(src.encode()).digest()[:12]
+    cpath = path.with_name(f"{path.stem}.{sys.implementation.cache_tag}.code")
+    try:
+        data = cpath.read_bytes()
+        if data[:len(header)] == header:
+            return marshal.loads(data[len(header):])
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    code = compile(src, str(path), "exec", dont_inherit=True)
+    try:
+        tmp = cpath.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(header + marshal.dumps(code))
+        os.replace(tmp, cpath)
+    except OSError:
+        pass
+    return code
 
 
 def _split(B: int, parts: int) -> list:
@@ -127,33 +143,75 @@ def parallel_blocks(fn, B: int):
     list(_pool().map(lambda ab: fn(*ab), slabs))
 
 
+def _chunks(B: int, lanes: int, per_thread: int = 4) -> list:
+    """Row ranges for the fixed-step drivers: whole blocks of ``lanes`` trajectories,
+    a few per thread, so that a thread slowed by other work on a shared machine does
+    not hold up the batch (the pool hands the next range to whichever thread is free)."""
+    blocks = (B + lanes - 1) // lanes
+    parts = max(1, min(blocks, n_threads() * per_thread))
+    edges = (np.linspace(0, blocks, parts + 1).round().astype(int) * lanes).clip(max=B)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
 def run_fixed(system, method: str, X: np.ndarray, Pm: np.ndarray, t0: float, h: float,
-              n_out: int, stride: int, bound: float):
+              n_out: int, stride: int, bound: float, out_dtype=np.float64):
     """Fixed-step integration (or map iteration) of a batch.
 
     ``X`` (dim, B) and ``Pm`` (n_params, B) are per-trajectory states and parameters.
-    Returns ``out`` (B, n_out, dim), the final states (dim, B) and ``bad`` (B,): the first
-    output index at which a row left the bound or became non-finite, -1 if never.
+    Returns ``out`` (B, n_out, dim) of ``out_dtype`` (float64 or float32: the states are
+    always advanced in float64, float32 only rounds the stored samples), the final
+    states (dim, B) and ``bad`` (B,): the first output index at which a row left the
+    bound or became non-finite, -1 if never.
+
+    Each thread runs the compiled driver once over a range of rows (no Python work per
+    block); the driver writes ``out`` in place.
     """
     mod = kernels(system)
     driver = {"rk4": "rk4", "euler": "euler", "map": "iterate"}[method]
     fn = getattr(mod, driver)
     D, B = X.shape
-    out = np.empty((B, n_out, D))
+    X = np.array(X, dtype=np.float64, order="C")  # advanced in place: the final states
+    Pm = np.ascontiguousarray(Pm, dtype=np.float64)
+    out = np.empty((B, n_out, D), dtype=out_dtype)
     bad = np.full(B, -1, dtype=np.int64)
-    final = np.empty_like(X)
+    args = (X, Pm, float(t0), float(h), int(n_out), int(stride), out, float(bound), bad)
+    if float(B) * n_out * max(1, stride) * D < _SERIAL_WORK:
+        fn(*args, 0, B)
+    else:
+        parallel_chunks(lambda a, b: fn(*args, a, b), _chunks(B, fixed_tiling(D)[0]))
+    return out, X, bad
 
-    def work(a, b):
-        for c in range(a, b, BLOCK):
-            d = min(c + BLOCK, b)
-            Xs = np.array(X[:, c:d], order="C")
-            Ps = np.array(Pm[:, c:d], order="C")
-            fn(Xs, Ps, float(t0), float(h), int(n_out), int(stride), out[c:d], float(bound),
-               bad[c:d])
-            final[:, c:d] = Xs
 
-    parallel_blocks(work, B)
-    return out, final, bad
+#: Below this many state values advanced (trajectories x steps x dim) a batch runs on
+#: the calling thread: waking the pool costs more than it saves.
+_SERIAL_WORK = 100_000
+
+
+def parallel_chunks(fn, chunks):
+    """Run ``fn(a, b)`` over ``chunks``, handed out one at a time to the calling thread
+    and ``n_threads() - 1`` pool threads, whichever is free (the kernels release the GIL).
+    """
+    if len(chunks) == 1 or n_threads() == 1:
+        for ab in chunks:
+            fn(*ab)
+        return
+    todo = iter(chunks)  # next() on a list iterator is atomic under the GIL
+
+    def drain():
+        for ab in todo:
+            fn(*ab)
+
+    helpers = [_pool().submit(drain) for _ in range(min(n_threads(), len(chunks)) - 1)]
+    try:
+        drain()
+    finally:
+        # a helper that has not started has nothing left to do: cancelling it means a
+        # call from inside a pool thread never waits on a queued task
+        for f in helpers:
+            f.cancel()
+        for f in helpers:
+            if not f.cancelled():
+                f.result()
 
 
 def run_dopri5(system, X, Pm, t0, h_out, n_out, rtol, atol, max_steps, bound):

@@ -17,7 +17,7 @@ from .tableaux import DOPRI5, EULER, RK4
 __all__ = ["kernel_source", "KERNEL_VERSION"]
 
 #: Bump when the printed drivers change, so cached modules are rebuilt.
-KERNEL_VERSION = 10
+KERNEL_VERSION = 11
 
 _UNARY = {
     "neg": "(-{0})", "sqrt": "np.sqrt({0})", "sin": "_vsin({0})", "cos": "_vcos({0})",
@@ -197,6 +197,24 @@ def _combo(base: str, weights, ks, step: str = "h", over=(), fold=True) -> str:
     return f"{base} + {step} * ({' + '.join(_scaled(w, k) for w, k in pairs)})"
 
 
+def fixed_tiling(dim: int):
+    """``(lanes, kt)`` of the fixed-step drivers for a system of dimension ``dim``.
+
+    ``lanes``, the trajectories of a block (one SIMD lane each), keeps a block's sample
+    near 64 values (``lanes * dim``; at least 8 lanes, an AVX-512 vector of float64): a
+    small block writes few output pages at a time, and a block of a small system still
+    runs whole vectors. ``kt`` samples of a block are staged before they are written out,
+    the staging buffer within ``stage_bytes`` (a quarter of an L1 data cache)."""
+    lanes = TILING["lanes"] or max(8, 1 << max(0, (64 // dim).bit_length() - 1))
+    kt = max(1, min(TILING["kt"], TILING["stage_bytes"] // (8 * dim * lanes)))
+    return lanes, kt
+
+
+#: Tiling of the fixed-step drivers (see :func:`fixed_tiling`; ``lanes=0``: by ``dim``);
+#: printed into the kernels.
+TILING = {"lanes": 0, "kt": 64, "stage_bytes": 8192}
+
+
 def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
                   fj_tape=None) -> str:
     """The source of the kernel module for one system structure.
@@ -213,9 +231,7 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
     _function(L, "f", rhs_tape, groups)
     _function(L, "jac", jac_tape, groups)
 
-    def store_lane(indent):
-        s = " " * indent
-        return [f"{s}X[{i}, l] = {x}" for i, x in enumerate(X)]
+    lanes, kt = fixed_tiling(D)
 
     def call(t, xs):
         return _call("f", t, xs, P)
@@ -229,6 +245,31 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
                f"{s}        bad[l] = k"]
         out += [f"{s}    X[{i}, l] = np.nan" for i in range(D)]
         out += [f"{s}out[l, k, {i}] = X[{i}, l]" for i in range(D)]
+        return out
+
+    def store_lane(indent):
+        """Lane l's new state back into the block's state ``Xb``."""
+        s = " " * indent
+        return [f"{s}Xb[{i}, l] = {x}" for i, x in enumerate(X)]
+
+    def record_block(indent, dst):
+        """Blow-up check and output of the block's lanes at output index k (sample kk of
+        the staging run). The common case, every lane within the bound, is one loop with
+        no branch (it vectorises); only a block with a lane beyond it takes the second
+        loop, which marks the lane's row in ``bad`` and stores NaN from then on."""
+        s = " " * indent
+        ok = " & ".join(f"(abs(Xb[{i}, l]) < bound)" for i in range(D))
+        out = [f"{s}nbad = 0",
+               f"{s}for l in range(n):",
+               f"{s}    nbad += not ({ok})"]
+        out += [f"{s}    {dst(i)} = Xb[{i}, l]" for i in range(D)]
+        out += [f"{s}if nbad > 0:",
+                f"{s}    for l in range(n):",
+                f"{s}        if not ({ok}):",
+                f"{s}            if bad[c + l] < 0:",
+                f"{s}                bad[c + l] = k"]
+        out += [f"{s}            Xb[{i}, l] = np.nan" for i in range(D)]
+        out += [f"{s}            {dst(i)} = np.nan" for i in range(D)]
         return out
 
     def step_tableau(tab):
@@ -249,21 +290,51 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         return [f"{s}{_tuple(X)} = {call('t', X)}"]
 
     def fixed_driver(fname, stepper):
-        # One block of trajectories per call (the caller splits the batch): the lane loop
-        # then runs from 0 to B, a form LLVM vectorises across trajectories.
+        # Rows a..b of the batch in blocks of `lanes` trajectories: a block's state and
+        # parameters are copied into small local arrays whose lane loop runs from 0 to n,
+        # a form LLVM vectorises across trajectories (one SIMD lane each). With kt > 1 the
+        # samples go to a time-major staging buffer first and leave it kt at a time, one
+        # trajectory after the other, so that `out` (B, n_out, dim) is written in runs of
+        # kt * dim values; with kt == 1 each sample goes straight to `out`.
+        staged = kt > 1
         w("@njit(**_JIT)")
-        w(f"def {fname}(X, Pm, t0, h, n_out, stride, out, bound, bad):")
-        w("    B = X.shape[1]")
-        w("    for k in range(n_out):")
-        w("        if k > 0:")
-        w("            for j in range(stride):")
-        w("                t = t0 + ((k - 1) * stride + j) * h")
-        w("                for l in range(B):")
-        L.extend(_load_lane(X, P, 20))
-        L.extend(stepper(20))
-        L.extend(store_lane(20))
-        w("        for l in range(B):")
-        L.extend(record(12))
+        w(f"def {fname}(X, Pm, t0, h, n_out, stride, out, bound, bad, a, b):")
+        w(f"    Xb = np.empty(({D}, {lanes}))")
+        w(f"    Pb = np.empty(({max(M, 1)}, {lanes}))")
+        if staged:
+            w(f"    S = np.empty(({kt}, {D}, {lanes}))")
+        w(f"    for c in range(a, b, {lanes}):")
+        w(f"        n = min({lanes}, b - c)")
+        w("        for l in range(n):")
+        for i in range(D):
+            w(f"            Xb[{i}, l] = X[{i}, c + l]")
+        for j in range(M):
+            w(f"            Pb[{j}, l] = Pm[{j}, c + l]")
+        w(f"        for k0 in range(0, n_out, {kt}):")
+        w(f"            nk = min({kt}, n_out - k0)")
+        w("            for kk in range(nk):")
+        w("                k = k0 + kk")
+        w("                if k > 0:")
+        w("                    for j in range(stride):")
+        w("                        t = t0 + ((k - 1) * stride + j) * h")
+        w("                        for l in range(n):")
+        ind = " " * 28
+        L.extend([f"{ind}{x} = Xb[{i}, l]" for i, x in enumerate(X)]
+                 + [f"{ind}{p} = Pb[{j}, l]" for j, p in enumerate(P)])
+        L.extend(stepper(28))
+        L.extend(store_lane(28))
+        if staged:
+            L.extend(record_block(16, lambda i: f"S[kk, {i}, l]"))
+            w("            for l in range(n):")
+            w("                o = out[c + l]")
+            w("                for kk in range(nk):")
+            for i in range(D):
+                w(f"                    o[k0 + kk, {i}] = S[kk, {i}, l]")
+        else:
+            L.extend(record_block(16, lambda i: f"out[c + l, k, {i}]"))
+        w("        for l in range(n):")
+        for i in range(D):
+            w(f"            X[{i}, c + l] = Xb[{i}, l]")
         w("    return 0")
         w("")
 
@@ -278,8 +349,11 @@ def kernel_source(rhs_tape, jac_tape, dim: int, n_params: int, kind: str,
         # inside the lane loop would stop it from vectorising
         outs = _function(L, "fj", fj_tape, groups, inline=True)
         _tangent_kernels(L, X, P, outs[D:], kind)
+        if kind == "map":
+            _map_lyap_drivers(L, X, P, outs[D:])
         if kind == "flow" and D <= 8:
             _tangent2_driver(L, X, P, outs[D:])
+            _tangent2_uniform_driver(L, X, P, fj_tape)
     return "\n".join(L) + "\n"
 
 
@@ -504,6 +578,231 @@ def _tangent2_driver(L, X, P, jac_outs):
             w(f"{ind}V[{2 * i + c}, l] = "
               + _combo(v[i][c], tab.b, [f"a{n}_{i}_{c}" for n in ks], over=tab.b_over))
     w("    for l in range(B):")
+    cond = " and ".join([f"abs(X[{i}, l]) < bound" for i in range(D)]
+                        + [f"abs(V[{r}, l]) < np.inf" for r in range(2 * D)])
+    w(f"        if not ({cond}):")
+    w("            bad[l] = n_steps")
+    w("    return 0")
+    w("")
+
+
+# powers of two for the exact rescaling of the running products of stretching factors
+_TWO = {512: "1.3407807929942597e+154", -512: "7.458340731200207e-155",
+        256: "1.157920892373162e+77", -256: "8.636168555094445e-78"}
+#: ``log(2 ** 512)``: the running products keep their scale as a count of these.
+LOG_2_512 = 354.891356446692
+
+
+def _op_line(op, args, names):
+    """The right-hand side of one tape op, slot names taken from ``names``."""
+    if op == "powi":
+        b = _ref(args[0], names)
+        n = args[1]
+        return "(" + (" * ".join([b] * n) if n <= 4 else f"({b} ** {n})") + ")"
+    if op in _UNARY:
+        return _UNARY[op].format(_ref(args[0], names))
+    return _BINARY[op].format(*(_ref(a, names) for a in args))
+
+
+def _uniform_slots(tape, uniform_inputs):
+    """Slots of ``tape`` that depend only on the inputs in ``uniform_inputs`` (and
+    constants): the same for every lane when all lanes share those inputs."""
+    uni = set(uniform_inputs)
+    for op, dst, args in tape.ops:
+        refs = args[:1] if op == "powi" else args  # powi's second argument is a count
+        if all(isinstance(a, float) or a in uni for a in refs):
+            uni.add(dst)
+    return uni
+
+
+def _map_lyap_drivers(L, X, P, jac_outs, k_max=4):
+    """Benettin's method for maps with trajectories across SIMD lanes: ``maplyap_K``.
+
+    ``maplyap_K(X, Pm, Q, t0, h, n_steps, renorm, mant, ex, hist, hist_every, bound,
+    bad)`` iterates ``x -> f(x)``, ``Q -> J(x) Q`` for ``K`` tangent vectors (``Q`` is
+    ``(K*dim, B)``: row ``c*dim + i`` holds component ``i`` of vector ``c``) and every
+    ``renorm`` steps re-orthonormalises them by modified Gram-Schmidt, in the same
+    operations and order as ``lyap``. Instead of adding ``log |R_cc|`` at every step it
+    multiplies the stretching factors into ``mant[c, l]`` and keeps the product within
+    ``[2^-256, 2^256]`` by exact power-of-two rescaling, counted in ``ex[c, l]`` (units of
+    ``2^512``): the logarithm is taken only when a running estimate is recorded, and by
+    the caller at the end (``log(mant) + ex * log(2^512)``). The lane loop has no branches
+    or calls, so LLVM vectorises it; a lane that leaves the bound is flagged in ``bad``
+    (first step) and carries on harmlessly (its values become NaN).
+    """
+    D = len(X)
+    w = L.append
+    for K in range(1, min(D, k_max) + 1):
+        q = [[f"q{c}_{i}" for i in range(D)] for c in range(K)]
+
+        def body(qr, ind):
+            s = " " * ind
+            out = [f"{s}{x} = X[{i}, l]" for i, x in enumerate(X)]
+            out += [f"{s}{p} = Pm[{j}, l]" for j, p in enumerate(P)]
+            out += [f"{s}{q[c][i]} = Q[{c * D + i}, l]" for c in range(K) for i in range(D)]
+            out.append(f"{s}b = bad[l]")
+            out.append(f"{s}r = {_call('fj', 't', X, P)}")
+            for c in range(K):
+                for i in range(D):
+                    out.append(f"{s}n{c}_{i} = "
+                               + _jac_times(jac_outs, D, i, lambda j, c=c: q[c][j]))
+            out += [f"{s}{x} = r[{i}]" for i, x in enumerate(X)]
+            fine = " & ".join(f"(abs({x}) < bound)" for x in X)
+            out.append(f"{s}b = b if (b >= 0) | ({fine}) else s")
+            if qr:
+                for c in range(K):
+                    for c2 in range(c):
+                        dot = " + ".join(f"n{c}_{i} * n{c2}_{i}" for i in range(D))
+                        out.append(f"{s}dot = 0.0 + {dot}")
+                        out += [f"{s}n{c}_{i} = n{c}_{i} - dot * n{c2}_{i}" for i in range(D)]
+                    sq = " + ".join(f"n{c}_{i} * n{c}_{i}" for i in range(D))
+                    out += [f"{s}nrm = np.sqrt(0.0 + {sq})",
+                            f"{s}b = b if (b >= 0) | ((nrm > 0.0) & (nrm < np.inf)) else s",
+                            f"{s}m = mant[{c}, l]",
+                            f"{s}e = ex[{c}, l]",
+                            # g = nrm * 2^(512 j), in [2^-512, 2^512); then m * g in
+                            # [2^-768, 2^768] is back in [2^-256, 2^256] after one more
+                            f"{s}hi = nrm >= {_TWO[512]}",
+                            f"{s}lo = nrm < {_TWO[-512]}",
+                            f"{s}g = nrm * {_TWO[-512]} if hi else "
+                            f"(nrm * {_TWO[512]} if lo else nrm)",
+                            f"{s}e = e + 1.0 if hi else (e - 1.0 if lo else e)",
+                            f"{s}m = m * g",
+                            f"{s}hi = m > {_TWO[256]}",
+                            f"{s}lo = m < {_TWO[-256]}",
+                            f"{s}m = m * {_TWO[-512]} if hi else (m * {_TWO[512]} if lo else m)",
+                            f"{s}e = e + 1.0 if hi else (e - 1.0 if lo else e)",
+                            f"{s}mant[{c}, l] = m",
+                            f"{s}ex[{c}, l] = e"]
+                    out += [f"{s}n{c}_{i} = n{c}_{i} / nrm" for i in range(D)]
+            out += [f"{s}X[{i}, l] = {x}" for i, x in enumerate(X)]
+            out += [f"{s}Q[{c * D + i}, l] = n{c}_{i}" for c in range(K) for i in range(D)]
+            out.append(f"{s}bad[l] = b")
+            return out
+
+        w("@njit(**_JIT)")
+        w(f"def maplyap_{K}(X, Pm, Q, t0, h, n_steps, renorm, mant, ex, hist, hist_every, "
+          "bound, bad):")
+        w("    B = X.shape[1]")
+        w("    nh = 0")
+        w("    for s in range(n_steps):")
+        w("        t = t0 + s * h")
+        w("        if (s + 1) % renorm == 0:")
+        w("            for l in range(B):")
+        L.extend(body(True, 16))
+        w("        else:")
+        w("            for l in range(B):")
+        L.extend(body(False, 16))
+        w("        if hist_every > 0 and (s + 1) % hist_every == 0 and nh < hist.shape[0]:")
+        w("            for l in range(B):")
+        for c in range(K):
+            w(f"                hist[nh, {c}, l] = np.log(mant[{c}, l]) + ex[{c}, l] * "
+              f"{LOG_2_512!r}")
+        w("            nh += 1")
+        w("    return 0")
+        w("")
+
+
+def _tangent2_uniform_driver(L, X, P, fj_tape, lanes=256):
+    """``tangent2u``: ``tangent2`` for a batch whose lanes all share one parameter set.
+
+    ``tangent2u(X, ps, V, t0, h, n_steps, bound, bad)`` takes the parameters as one
+    vector ``ps``. The parts of the right-hand side and Jacobian that depend only on the
+    time and the parameters (the forcing ``sin(omega t)`` of a periodically driven flow)
+    are then computed once per stage time for the whole block, outside the lane loop,
+    instead of once per lane; the rest is the same RK4 on the state and two tangent
+    vectors, with multiply-adds fused (``fastmath={'contract'}``, one rounding instead of
+    two). The batch is walked in blocks of ``lanes`` trajectories inside one call, each
+    block for all ``n_steps`` while its state stays in the L1 cache.
+    """
+    D = len(X)
+    M = len(P)
+    w = L.append
+    cols = range(2)
+    tab = RK4
+    n_in = fj_tape.n_inputs  # t, x0.., p0..
+    uni = _uniform_slots(fj_tape, [0] + list(range(1 + D, 1 + D + M)))
+    nodes = sorted(set(tab.c))
+    tnode = {c: f"tn{n}" for n, c in enumerate(nodes)}
+
+    def slot_names(t_name, xs, tag_uni, tag_lane):
+        names = [t_name] + list(xs) + list(P)
+        for k in range(len(fj_tape.ops)):
+            slot = n_in + k
+            names.append(f"u{tag_uni}_{k}" if slot in uni else f"s{tag_lane}_{k}")
+        return names
+
+    w("@njit(cache=True, nogil=True, error_model='numpy', fastmath={'contract'})")
+    w("def tangent2u(X, ps, V, t0, h, n_steps, bound, bad):")
+    w("    N = X.shape[1]")
+    for j, p in enumerate(P):
+        w(f"    {p} = ps[{j}]")
+    # a block is copied into local arrays whose lane loop runs from 0: an index that
+    # is provably non-negative keeps numba's wraparound check, and the loop, vectorisable
+    w(f"    Xb = np.empty(({D}, {lanes}))")
+    w(f"    Vb = np.empty(({2 * D}, {lanes}))")
+    w(f"    for a in range(0, N, {lanes}):")
+    w(f"        nb = min({lanes}, N - a)")
+    w("        for l in range(nb):")
+    for i in range(D):
+        w(f"            Xb[{i}, l] = X[{i}, a + l]")
+    for r in range(2 * D):
+        w(f"            Vb[{r}, l] = V[{r}, a + l]")
+    w("        for s in range(n_steps):")
+    w("            t = t0 + s * h")
+    ind = " " * 12
+    for n, c in enumerate(nodes):
+        tn = tnode[c]
+        w(f"{ind}{tn} = {_stage_time('t', c)}")
+        names = slot_names(tn, X, n, "")
+        for op, dst, args in fj_tape.ops:
+            if dst in uni:
+                w(f"{ind}{names[dst]} = {_op_line(op, args, names)}")
+    w("            for l in range(nb):")
+    ind = " " * 16
+    for i, x in enumerate(X):
+        w(f"{ind}{x} = Xb[{i}, l]")
+    v = [[f"v{i}_{c}" for c in cols] for i in range(D)]
+    for i in range(D):
+        for c in cols:
+            w(f"{ind}{v[i][c]} = Vb[{2 * i + c}, l]")
+    for n, (tt, row) in enumerate(zip(tab.c, tab.a)):
+        ys = [f"y{n}_{i}" for i in range(D)]
+        for i, x in enumerate(X):
+            w(f"{ind}{ys[i]} = {_combo(x, row, [f'k{j}_{i}' for j in range(n)])}")
+        for j in range(D):
+            for c in cols:
+                w(f"{ind}w{n}_{j}_{c} = "
+                  + _combo(v[j][c], row, [f'a{m}_{j}_{c}' for m in range(n)]))
+        names = slot_names(tnode[tt], ys, nodes.index(tt), n)
+        for op, dst, args in fj_tape.ops:
+            if dst not in uni:
+                w(f"{ind}{names[dst]} = {_op_line(op, args, names)}")
+        outs = [_ref(r, names) for r in fj_tape.outputs]
+        for i in range(D):
+            w(f"{ind}k{n}_{i} = {outs[i]}")
+        for i in range(D):
+            for c in cols:
+                terms = []
+                for j in range(D):
+                    e = outs[D + D * i + j]
+                    if e == "0.0":
+                        continue
+                    terms.append(f"w{n}_{j}_{c}" if e == "1.0" else f"{e} * w{n}_{j}_{c}")
+                w(f"{ind}a{n}_{i}_{c} = {' + '.join(terms) if terms else '0.0'}")
+    ks = range(tab.stages)
+    for i, x in enumerate(X):
+        w(f"{ind}Xb[{i}, l] = {_combo(x, tab.b, [f'k{n}_{i}' for n in ks], over=tab.b_over)}")
+    for i in range(D):
+        for c in cols:
+            w(f"{ind}Vb[{2 * i + c}, l] = "
+              + _combo(v[i][c], tab.b, [f"a{n}_{i}_{c}" for n in ks], over=tab.b_over))
+    w("        for l in range(nb):")
+    for i in range(D):
+        w(f"            X[{i}, a + l] = Xb[{i}, l]")
+    for r in range(2 * D):
+        w(f"            V[{r}, a + l] = Vb[{r}, l]")
+    w("    for l in range(N):")
     cond = " and ".join([f"abs(X[{i}, l]) < bound" for i in range(D)]
                         + [f"abs(V[{r}, l]) < np.inf" for r in range(2 * D)])
     w(f"        if not ({cond}):")

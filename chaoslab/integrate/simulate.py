@@ -80,6 +80,24 @@ class SimulationResult:
         return not self.diverged and not self.exhausted
 
 
+def _store_dtype(store_dtype, backend):
+    """The numpy dtype of the stored samples (see ``store_dtype`` in :func:`simulate`)."""
+    if store_dtype is None:
+        return np.float64
+    allowed = ("float64", "float32")
+    try:
+        name = np.dtype(store_dtype).name
+    except TypeError:
+        name = None
+    if name not in allowed or isinstance(store_dtype, (bool, int, float)):
+        raise ValueError(f"store_dtype must be one of None, {', '.join(map(repr, allowed))} "
+                         f"(or np.float64, np.float32), got {store_dtype!r}")
+    if backend != "numba":
+        raise ValueError(f"store_dtype={store_dtype!r} is for the numba backend; the "
+                         f"{backend} backend stores what it computes: use dtype=")
+    return np.dtype(name).type
+
+
 def transient_steps(transient, dt: float) -> int:
     """A transient given as a span of time, as a whole number of steps of ``dt``."""
     span = check_float(transient, "transient", nonnegative=True)
@@ -155,7 +173,7 @@ def prepare_batch(system: System, x0=None, params=None):
 def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", method="rk4",
              *, params=None, t0=0.0, substeps=1, rtol=1e-9, atol=1e-12, max_steps=10_000,
              bound=1e8, on_diverge="warn", full_output=False, dtype=None, device=None,
-             ramp=None):
+             ramp=None, every=1, store_dtype=None):
     """Integrate a flow (or iterate a map) from one or many initial conditions.
 
     Parameters
@@ -174,7 +192,8 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         counted it in steps of ``dt``: ``transient=2000`` at ``dt=0.01`` is now
         ``transient=20.0``.
     backend : {"numba", "torch"}
-        numba: compiled, multi-threaded over the batch, float64, returns numpy.
+        numba: compiled, multi-threaded over the batch, float64 (stored as float64 or,
+        with ``store_dtype``, float32), returns numpy.
         torch: ``dtype`` (float64, float32, bfloat16) and ``device`` (CUDA when present by
         default), returns a torch tensor.
     method : {"rk4", "euler", "dopri5"}
@@ -187,7 +206,8 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     t0 : float
         Initial time (for non-autonomous flows).
     substeps : int
-        Fixed-step methods: integration steps per output interval.
+        Fixed-step methods: integration steps per step ``dt`` (the step is
+        ``dt / substeps``).
     rtol, atol : float
         dopri5: relative and absolute tolerance of the local error estimate.
     max_steps : int
@@ -208,6 +228,22 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
         :class:`StepBudgetExhausted`.
     full_output : bool
         Return a :class:`SimulationResult` (trajectory, times, diverged rows).
+    every : int
+        Store every ``every``-th sample: the samples are ``every * dt`` apart in time
+        (``every`` iterations for maps), and the run takes ``every * substeps`` steps of
+        ``dt / substeps`` between them, so they are, to the last bit, the samples
+        ``0, every, 2 * every, ...`` of the same run with ``every=1`` (passing
+        ``dt=every * dt, substeps=every * substeps`` instead gives the same steps only up
+        to the rounding of ``dt / substeps``, and maps accept no ``dt`` or ``substeps``).
+        ``n_steps`` counts the samples returned; ``transient`` stays in units of ``dt``.
+        For the fixed-step methods (numba and torch) and delay systems; dopri5 samples
+        its own output grid: give it the wider ``dt``.
+    store_dtype : {None, "float64", "float32"}
+        numba backend: the dtype of the returned samples. The states are always advanced
+        in float64; ``"float32"`` only rounds each stored sample (half the memory of a
+        large ensemble, relative error below 6e-8, values beyond 3.4e38 become inf).
+        ``None`` is float64. The torch backend computes in ``dtype`` and takes no
+        ``store_dtype``.
 
     ramp : dict, optional
         ``{parameter: (start, stop)}``: the parameter moves linearly from ``start`` at the
@@ -227,11 +263,18 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
                               dict(backend=backend, method=method, params=params, t0=t0,
                                    substeps=substeps, rtol=rtol, atol=atol,
                                    max_steps=max_steps, bound=bound, on_diverge=on_diverge,
-                                   full_output=full_output, dtype=dtype, device=device))
+                                   full_output=full_output, dtype=dtype, device=device,
+                                   every=every, store_dtype=store_dtype))
     n_steps = check_int(n_steps, "n_steps", 1)
     substeps = check_int(substeps, "substeps", 1)
+    every = check_int(every, "every", 1)
+    store = _store_dtype(store_dtype, backend)
     check_choice(backend, "backend", BACKENDS)
     check_choice(on_diverge, "on_diverge", ("warn", "raise", "ignore"))
+    if every > 1 and method == "dopri5" and not system.is_map and not system.is_delay:
+        raise ValueError(f"every={every} is for the fixed-step methods ('rk4', 'euler'); "
+                         "dopri5 samples its own output grid: pass dt as the time between "
+                         "samples instead")
     if system.is_map:
         if dt not in (None, 1, 1.0):
             raise ValueError(f"{system.name} is a map: its step is 1, got dt={dt!r}")
@@ -253,38 +296,42 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     max_steps = check_int(max_steps, "max_steps", 1)
     X, Pm, batched = prepare_batch(system, x0, params)
     B = X.shape[1]
-    check_steps(float(transient + n_steps) * substeps,
+    check_steps((float(transient) + float(n_steps) * every) * substeps,
                 f"simulate(n_steps={n_steps}, transient={transient} steps, "
-                f"substeps={substeps})")
-    check_memory(8.0 * B * n_steps * system.dim,
-                 f"simulate(n_steps={n_steps}) of {B} trajectory(ies) of dimension "
-                 f"{system.dim}")
+                f"substeps={substeps}, every={every})")
+    nbytes = float(np.dtype(store).itemsize) * B * n_steps * system.dim
+    if nbytes > 2.0 ** 26:  # below 64 MiB the check (it reads /proc) costs more than it saves
+        check_memory(nbytes, f"simulate(n_steps={n_steps}) of {B} trajectory(ies) of "
+                             f"dimension {system.dim}")
 
     if system.is_delay:
         if backend != "numba" or method != "rk4":
             raise ValueError(f"{system.name} is a delay system: it runs on the numba backend "
                              "with method='rk4' (the method of steps)")
         x, bad_steps, nsteps = _simulate_delay(system, X, Pm, n_steps, dt, transient, t0,
-                                               substeps, bound)
+                                               substeps, bound, every)
         spent = None
     elif backend == "torch":
         from .torch_backend import simulate_torch
         x, bad_steps, nsteps, spent = simulate_torch(
-            system, X, Pm, n_steps, dt, transient, method, t0=t0, substeps=substeps,
+            system, X, Pm, (n_steps - 1) * every + 1, dt, transient, method, t0=t0, substeps=substeps,
             bound=bound, rtol=rtol, atol=atol, dtype=dtype, device=device,
             max_steps=max_steps)
+        if every > 1:  # the torch backend stores every step: keep every every-th one
+            x = x[:, ::every].contiguous()
     else:
         if dtype not in (None, "float64", np.float64) or device not in (None, "cpu"):
             raise ValueError("the numba backend runs in float64 on the CPU; use "
                              "backend='torch' for other dtypes or devices")
         x, bad_steps, nsteps, spent = _simulate_numba(system, X, Pm, n_steps, dt, transient,
                                                       method, t0, substeps, bound, rtol, atol,
-                                                      max_steps)
-    times = t0 + (transient + np.arange(n_steps)) * dt
-    exhausted = {} if spent is None else \
-        {int(r): float(v) for r, v in enumerate(spent) if np.isfinite(v)}
-    diverged = {int(r): int(s) for r, s in enumerate(bad_steps)
-                if s >= 0 and r not in exhausted}
+                                                      max_steps, every, store)
+    times = t0 + (transient + every * np.arange(n_steps)) * dt
+    # rows are found with numpy: a Python loop over a 100,000-row batch costs milliseconds
+    rows = np.flatnonzero(np.isfinite(spent)) if spent is not None else np.zeros(0, int)
+    exhausted = {int(r): float(spent[r]) for r in rows}
+    diverged = {int(r): int(bad_steps[r]) for r in np.flatnonzero(bad_steps >= 0)
+                if int(r) not in exhausted}
     if not batched:
         x = x[0]
     result = SimulationResult(x=x, t=times, diverged=diverged, n_evaluations=nsteps,
@@ -315,8 +362,9 @@ def simulate(system, n_steps, dt=None, x0=None, transient=0, backend="numba", me
     return result if full_output else x
 
 
-def _simulate_delay(system, X, Pm, n_steps, dt, transient, t0, substeps, bound):
-    """Delay systems: constant history x0 before t0, then RK4 by the method of steps."""
+def _simulate_delay(system, X, Pm, n_steps, dt, transient, t0, substeps, bound, every=1):
+    """Delay systems: constant history x0 before t0, then RK4 by the method of steps;
+    a sample every ``every * substeps`` steps of ``dt / substeps``."""
     from . import numba_backend as nb
 
     h = dt / substeps
@@ -326,15 +374,15 @@ def _simulate_delay(system, X, Pm, n_steps, dt, transient, t0, substeps, bound):
         _, X, bad, hist = nb.run_delay(system, X, Pm, t0, h, 2, transient * substeps, bound)
         bad_steps[bad >= 0] = transient
         g0 = transient * substeps
-    out, _, bad, _ = nb.run_delay(system, X, Pm, t0, h, n_steps, substeps, bound, XI=XI,
-                                  history=hist, g0=g0)
+    out, _, bad, _ = nb.run_delay(system, X, Pm, t0, h, n_steps, substeps * every, bound,
+                                  XI=XI, history=hist, g0=g0)
     new = (bad >= 0) & (bad_steps < 0)
-    bad_steps[new] = transient + bad[new]
+    bad_steps[new] = transient + every * bad[new]
     return out, bad_steps, None
 
 
 def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps, bound,
-                    rtol, atol, max_steps):
+                    rtol, atol, max_steps, every=1, store=np.float64):
     from . import numba_backend as nb
 
     B = X.shape[1]
@@ -351,6 +399,8 @@ def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps,
             t_start = t0 + transient * dt
         out, _, bad, nsteps, spent2 = nb.run_dopri5(system, X, Pm, t_start, dt, n_steps,
                                                     rtol, atol, max_steps, bound)
+        if store != np.float64:
+            out = out.astype(store)
         new = (bad >= 0) & (bad_steps < 0)
         bad_steps[new] = transient + bad[new]
         spent = np.where(np.isnan(spent), spent2, spent)
@@ -360,9 +410,10 @@ def _simulate_numba(system, X, Pm, n_steps, dt, transient, method, t0, substeps,
         _, X, bad = nb.run_fixed(system, method, X, Pm, t0, h, 2, transient * substeps, bound)
         bad_steps[bad >= 0] = transient
         t_start = t0 + transient * dt
-    out, _, bad = nb.run_fixed(system, method, X, Pm, t_start, h, n_steps, substeps, bound)
+    out, _, bad = nb.run_fixed(system, method, X, Pm, t_start, h, n_steps, substeps * every,
+                               bound, out_dtype=store)
     new = (bad >= 0) & (bad_steps < 0)
-    bad_steps[new] = transient + bad[new]
+    bad_steps[new] = transient + every * bad[new]
     if transient and np.any(bad_steps >= 0):
         out[bad_steps == transient] = np.nan
     return out, bad_steps, nsteps, None
@@ -398,7 +449,8 @@ def _simulate_ramp(system, n_steps, dt, x0, transient, ramp, kw):
     start = simulate(system, 1, dt=dt, x0=x0, transient=transient, **{**kw, "params": values,
                                                                        "full_output": False})
     start = np.asarray(start, dtype=float)[..., -1, :]
-    rate = (b - a) / ((n_steps - 1) * (1.0 if system.is_map else h))
+    every = check_int(kw.get("every", 1), "every", 1)  # samples every * h apart
+    rate = (b - a) / (((n_steps - 1) * every) * (1.0 if system.is_map else h))
     rname = "ramp_rate"
     while rname in system.params or rname in system.variables:
         rname += "_"

@@ -10,8 +10,8 @@ import torch
 from ..systems.tape import evaluate
 from .tableaux import DOPRI5, EULER, RK4, rk_step
 
-__all__ = ["simulate_torch", "torch_rhs", "torch_tape_function", "resolve_dtype",
-           "default_device"]
+__all__ = ["simulate_torch", "torch_rhs", "torch_rhs_jac", "torch_tape_function",
+           "resolve_dtype", "resolve_device", "default_device"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
            "float16": torch.float16}
@@ -36,6 +36,32 @@ def default_device():
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
+def resolve_device(device, name: str = "device"):
+    """The ``torch.device`` for a ``device`` argument: None or "auto" pick CUDA when present,
+    else the CPU; "cpu", "cuda", "cuda:k" or a ``torch.device`` are checked to exist."""
+    if device is None or (isinstance(device, str) and device.lower() == "auto"):
+        return default_device()
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be None, 'auto', 'cpu', 'cuda' or 'cuda:k' (a str or "
+                        f"torch.device), got {device!r} of type {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must be None, 'auto', 'cpu', 'cuda' or 'cuda:k', "
+                         f"got {device!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"{name} must be None, 'auto', 'cpu', 'cuda' or 'cuda:k', "
+                         f"got {device!r}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={device!r} asks for CUDA, which is not available "
+                             "here; use device=None (CUDA when present) or 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={device!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s) here")
+    return dev
+
+
 def _where_min(a, b):
     return torch.minimum(torch.as_tensor(a), torch.as_tensor(b))
 
@@ -56,16 +82,44 @@ _OPS = {
 }
 
 
+def _reads_time(tape) -> bool:
+    """Whether a tape reads its input slot 0 (the time ``t``)."""
+    for op, _, args in tape.ops:
+        used = args[:1] if op == "powi" else args
+        if any(type(a) is int and a == 0 for a in used):
+            return True
+    return any(type(o) is int and o == 0 for o in tape.outputs)
+
+
 def torch_tape_function(tape, dim: int, n_params: int):
-    """``g(t, X, P) -> (B, n_outputs)``: a tape evaluated on the columns of X and P."""
+    """``g(t, X, P) -> (B, n_outputs)``: a tape evaluated on the columns of X and P.
+
+    Nothing here waits for the device: the time becomes a tensor only when the tape reads
+    it, and constant outputs are expanded views of cached scalars (no copy from the host
+    per call).
+    """
+    uses_t = _reads_time(tape)
+    consts = {}
+
+    def const(c, like):
+        key = (c, like.dtype, like.device)
+        v = consts.get(key)
+        if v is None:
+            v = consts[key] = torch.full((), c, dtype=like.dtype, device=like.device)
+        return v.expand(like.shape)
+
     def g(t, X, P):
-        t = torch.as_tensor(t, dtype=X.dtype, device=X.device)
+        if uses_t:
+            t = torch.full((), t, dtype=X.dtype, device=X.device) \
+                if not isinstance(t, torch.Tensor) else t.to(X.dtype)
         inputs = [t] + [X[:, i] for i in range(dim)] + [P[:, j] for j in range(n_params)]
         col = X[:, 0]
-        outs = [o if isinstance(o, torch.Tensor) and o.shape == col.shape
-                else torch.broadcast_to(torch.as_tensor(o, dtype=X.dtype, device=X.device),
-                                        col.shape)
-                for o in evaluate(tape, inputs, _OPS)]
+        outs = []
+        for o in evaluate(tape, inputs, _OPS):
+            if isinstance(o, torch.Tensor):
+                outs.append(o if o.shape == col.shape else torch.broadcast_to(o, col.shape))
+            else:
+                outs.append(const(float(o), col))
         return torch.stack(outs, dim=1)
     return g
 
@@ -75,15 +129,26 @@ def torch_rhs(system):
     return torch_tape_function(system.rhs_tape, system.dim, len(system.params))
 
 
+def torch_rhs_jac(system):
+    """``fj(t, X, P) -> (dX (B, dim), J (B, dim, dim))``: the right-hand side (or map image)
+    and its exact Jacobian from one tape with shared subexpressions."""
+    D = system.dim
+    g = torch_tape_function(system.rhs_jac_tape, D, len(system.params))
+
+    def fj(t, X, P):
+        out = g(t, X, P)
+        return out[:, :D], out[:, D:].reshape(X.shape[0], D, D)
+    return fj
+
+
 def _check(X, bound, bad, step):
-    """Mark rows beyond the bound or non-finite; set them to NaN."""
-    ok = torch.isfinite(X).all(dim=1) & (X.abs() < bound).all(dim=1)
-    newly = (~ok) & (bad < 0)
-    if bool(newly.any()):
-        bad[newly] = step
-    if not bool(ok.all()):
-        X = torch.where(ok[:, None], X, torch.full_like(X, float("nan")))
-    return X
+    """Mark rows beyond the bound or non-finite (in ``bad``, in place); set them to NaN.
+
+    Runs on the device without waiting for it (no ``.any()`` read back per step).
+    """
+    ok = (X.abs() < bound).all(dim=1)  # False for NaN and inf too
+    bad.masked_fill_((~ok) & (bad < 0), step)
+    return torch.where(ok[:, None], X, torch.full_like(X, float("nan")))
 
 
 def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substeps, bound,
@@ -92,7 +157,7 @@ def simulate_torch(system, X, Pm, n_steps, dt, transient, method, *, t0, substep
     out of the dopri5 step budget (``max_steps`` per output interval), NaN if it did not
     (None for the fixed-step methods)."""
     dtype = resolve_dtype(dtype)
-    device = default_device() if device is None else torch.device(device)
+    device = resolve_device(device)
     f = torch_rhs(system)
     Xt = torch.tensor(np.ascontiguousarray(X.T), dtype=dtype, device=device)
     Pt = torch.tensor(np.ascontiguousarray(Pm.T), dtype=dtype, device=device)

@@ -52,7 +52,7 @@ import re
 import unicodedata
 import warnings
 
-import sympy as sp
+from .lazy import sp
 
 __all__ = ["EquationError", "FUNCTIONS", "CONSTANTS", "parse_expression", "parse_constant",
            "check_expression", "check_identifier", "check_ascii", "check_constants",
@@ -85,19 +85,39 @@ def _heaviside(arg):
     return sp.Heaviside(arg, sp.Rational(1, 2))
 
 
-#: Allow-listed functions: name typed by the user -> (sympy constructor, number of args).
-FUNCTIONS = {
-    "sin": (sp.sin, 1), "cos": (sp.cos, 1), "tan": (sp.tan, 1),
-    "arcsin": (sp.asin, 1), "asin": (sp.asin, 1), "arccos": (sp.acos, 1), "acos": (sp.acos, 1),
-    "arctan": (sp.atan, 1), "atan": (sp.atan, 1), "atan2": (sp.atan2, 2), "arctan2": (sp.atan2, 2),
-    "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "tanh": (sp.tanh, 1),
-    "exp": (sp.exp, 1), "log": (sp.log, 1), "sqrt": (sp.sqrt, 1),
-    "abs": (sp.Abs, 1), "sign": (sp.sign, 1), "heaviside": (_heaviside, 1),
-    "mod": (sp.Mod, 2), "min": (sp.Min, 2), "max": (sp.Max, 2),
+#: Allow-listed functions: name typed by the user -> (name of the sympy constructor,
+#: number of args); :data:`FUNCTIONS` holds the constructors themselves.
+_FUNCTION_SPECS = {
+    "sin": ("sin", 1), "cos": ("cos", 1), "tan": ("tan", 1),
+    "arcsin": ("asin", 1), "asin": ("asin", 1), "arccos": ("acos", 1), "acos": ("acos", 1),
+    "arctan": ("atan", 1), "atan": ("atan", 1), "atan2": ("atan2", 2), "arctan2": ("atan2", 2),
+    "sinh": ("sinh", 1), "cosh": ("cosh", 1), "tanh": ("tanh", 1),
+    "exp": ("exp", 1), "log": ("log", 1), "sqrt": ("sqrt", 1),
+    "abs": ("Abs", 1), "sign": ("sign", 1), "heaviside": ("Heaviside", 1),
+    "mod": ("Mod", 2), "min": ("Min", 2), "max": ("Max", 2),
 }
+#: Named constants and their values in double precision (:data:`CONSTANTS`: as sympy's).
+_CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
 
-#: Named constants.
-CONSTANTS = {"pi": sp.pi, "e": sp.E}
+
+def _constructor(fname: str):
+    """The sympy constructor of an allow-listed function (imports sympy)."""
+    if fname == "heaviside":
+        return _heaviside
+    return getattr(sp, _FUNCTION_SPECS[fname][0])
+
+
+def __getattr__(name):
+    # FUNCTIONS (name -> (sympy constructor, number of args)) and CONSTANTS (name -> sympy
+    # constant) are built when first asked for: building them imports sympy
+    if name == "FUNCTIONS":
+        value = {k: (_constructor(k), n) for k, (_, n) in _FUNCTION_SPECS.items()}
+    elif name == "CONSTANTS":
+        value = {"pi": sp.pi, "e": sp.E}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 # ------------------------------------------------------------------ double-precision folding
@@ -226,7 +246,7 @@ def _short(text: str, n: int = 40) -> str:
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # A system may name a parameter ``e`` (several published systems do): its own symbols take
 # precedence over the constant e inside that system.
-_RESERVED = set(FUNCTIONS) | {"pi", "t", "i"}
+_RESERVED = set(_FUNCTION_SPECS) | {"pi", "t", "i"}
 
 
 def check_identifier(name: str, what: str, *, allow_t: bool = False) -> str:
@@ -453,9 +473,10 @@ class _Walker:
         name = node.id
         if name in self.symbols:
             return _Part(self.symbols[name], powers={name: 1})
-        if name in CONSTANTS:
-            return _Part(CONSTANTS[name], float(CONSTANTS[name]))
-        if name in FUNCTIONS:
+        if name in _CONSTANT_VALUES:
+            expr = (sp.pi if name == "pi" else sp.E) if self.build else None
+            return _Part(expr, _CONSTANT_VALUES[name])
+        if name in _FUNCTION_SPECS:
             self.fail(node, f"'{name}' is a function: write {name}(...)")
         if name in self.indexed:
             self.fail(node, f"'{name}' is indexed: write {name}[i], {name}[i+1], ...")
@@ -593,12 +614,12 @@ class _Walker:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only plain calls of allowed math functions are allowed")
         fname = node.func.id
-        if fname not in FUNCTIONS:
+        if fname not in _FUNCTION_SPECS:
             self.fail(node, f"unknown function '{_short(fname)}' (allowed: "
-                            f"{', '.join(sorted(FUNCTIONS))})")
+                            f"{', '.join(sorted(_FUNCTION_SPECS))})")
         if node.keywords:
             self.fail(node, f"{fname}() takes no keyword arguments")
-        ctor, nargs = FUNCTIONS[fname]
+        nargs = _FUNCTION_SPECS[fname][1]
         if len(node.args) != nargs:
             self.fail(node, f"{fname}() takes {nargs} argument(s), got {len(node.args)}")
         if fname in _PIECEWISE:
@@ -616,7 +637,7 @@ class _Walker:
         expr = None
         if self.build:
             try:
-                expr = ctor(*[p.expr for p in parts])
+                expr = _constructor(fname)(*[p.expr for p in parts])
             except ZeroDivisionError:
                 self.fail(node, f"{self.source.segment(node)} divides by zero")
         if value is not None:
@@ -759,12 +780,19 @@ def parse_expression(text: str, symbols: dict, *, label: str = "equation",
 
 
 # ------------------------------------------------------------------ the built expression
-_SYMPY_FLOAT = [
-    (sp.sin, math.sin), (sp.cos, math.cos), (sp.tan, math.tan), (sp.asin, math.asin),
-    (sp.acos, math.acos), (sp.atan, math.atan), (sp.sinh, math.sinh), (sp.cosh, math.cosh),
-    (sp.tanh, math.tanh), (sp.exp, math.exp), (sp.log, math.log), (sp.Abs, abs),
-    (sp.sign, _sign), (sp.atan2, math.atan2), (sp.Mod, _mod),
-]
+_SYMPY_FLOAT = []  # (sympy class, its value on floats), filled on first use
+
+
+def _sympy_float() -> list:
+    if not _SYMPY_FLOAT:
+        _SYMPY_FLOAT.extend([
+            (sp.sin, math.sin), (sp.cos, math.cos), (sp.tan, math.tan), (sp.asin, math.asin),
+            (sp.acos, math.acos), (sp.atan, math.atan), (sp.sinh, math.sinh),
+            (sp.cosh, math.cosh), (sp.tanh, math.tanh), (sp.exp, math.exp),
+            (sp.log, math.log), (sp.Abs, abs), (sp.sign, _sign), (sp.atan2, math.atan2),
+            (sp.Mod, _mod),
+        ])
+    return _SYMPY_FLOAT
 
 
 def _float_value(e, memo) -> float:
@@ -796,7 +824,7 @@ def _float_value(e, memo) -> float:
         vals = [_float_value(a, memo) for a in e.args]
         v = min(vals) if isinstance(e, sp.Min) else max(vals)
     else:
-        for cls, f in _SYMPY_FLOAT:
+        for cls, f in _sympy_float():
             if isinstance(e, cls):
                 args = [_float_value(a, memo) for a in e.args]
                 try:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 
 import numpy as np
-import sympy as sp
 
 from .expressions import (EquationError, check_constants, check_identifier, parse_constant,
                           parse_expression)
+from . import tapecache
+from .lazy import sp
 from .tape import build_tape, evaluate
 from ..validation import check_int
 
@@ -225,7 +226,9 @@ class System:
 
     @cached_property
     def nonautonomous(self) -> bool:
-        return self._t_symbol in set().union(*(e.free_symbols for e in self.exprs))
+        """Whether the equations use the time ``t``."""
+        return self._derived("nonautonomous", lambda: self._t_symbol in set().union(
+            *(e.free_symbols for e in self.exprs)), decode=_as_bool)
 
     def __repr__(self) -> str:
         vals = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
@@ -315,18 +318,43 @@ class System:
         return ([self._t_symbol] + [syms[v] for v in self.variables]
                 + [syms[d] for d, _ in self.delayed] + [syms[p] for p in self.params])
 
+    # ------------------------------------------------- derived forms, cached on disk
+    @cached_property
+    def _definition_key(self) -> str:
+        """A hash of what the derived forms (tapes, LaTeX) depend on: the equations,
+        names and kind, not the parameter values (see :mod:`chaoslab.systems.tapecache`)."""
+        return tapecache.definition_key(self)
+
+    def _derived(self, name, build, encode=lambda v: v, decode=lambda v: v):
+        """``build()``, or its value a process before stored in chaoslab's cache."""
+        key = self._definition_key
+        stored = tapecache.lookup(key).get(name)
+        if stored is not None:
+            try:
+                return decode(stored)
+            except (TypeError, ValueError):  # a damaged entry: derive it again
+                pass
+        value = build()
+        tapecache.record(key, name, encode(value))
+        return value
+
+    def _tape(self, name, exprs):
+        return self._derived(name, lambda: build_tape(exprs(), self._inputs),
+                             tapecache.tape_to_json, tapecache.tape_from_json)
+
     @cached_property
     def rhs_tape(self):
-        return build_tape(self.exprs, self._inputs)
+        return self._tape("rhs_tape", lambda: self.exprs)
 
     @cached_property
     def jacobian_tape(self):
-        return build_tape(list(self.jacobian_exprs), self._inputs)
+        return self._tape("jacobian_tape", lambda: list(self.jacobian_exprs))
 
     @cached_property
     def rhs_jac_tape(self):
         """The right-hand side and the Jacobian (row-major) with shared subexpressions."""
-        return build_tape(list(self.exprs) + list(self.jacobian_exprs), self._inputs)
+        return self._tape("rhs_jac_tape",
+                          lambda: list(self.exprs) + list(self.jacobian_exprs))
 
     @cached_property
     def structure_key(self) -> str:
@@ -340,12 +368,21 @@ class System:
     @cached_property
     def latex(self) -> list:
         """One LaTeX equation per variable, e.g. ``\\dot{x} = \\sigma (y - x)``."""
-        out = []
-        for v, e in zip(self.variables, self.exprs):
-            s = sp.latex(self.symbols[v])
-            lhs = f"{s}_{{n+1}}" if self.is_map else f"\\dot{{{s}}}"
-            out.append(f"{lhs} = {sp.latex(e)}")
-        return out
+        def build():
+            out = []
+            for v, e in zip(self.variables, self.exprs):
+                s = sp.latex(self.symbols[v])
+                lhs = f"{s}_{{n+1}}" if self.is_map else f"\\dot{{{s}}}"
+                out.append(f"{lhs} = {sp.latex(e)}")
+            return out
+
+        def decode(stored):
+            if not (isinstance(stored, list) and len(stored) == self.dim
+                    and all(isinstance(line, str) for line in stored)):
+                raise ValueError("bad LaTeX entry")
+            return list(stored)
+
+        return self._derived("latex", build, decode=decode)
 
     # ------------------------------------------------------------- numerics
     def _eval(self, tape, x, t, params, delayed=None):
@@ -402,6 +439,12 @@ class System:
                          "min": self.size.min, "max": self.size.max}} if self.size else {}),
             **({"domain": [list(b) for b in self.domain]} if self.domain else {}),
         }
+
+
+def _as_bool(stored) -> bool:
+    if not isinstance(stored, bool):
+        raise ValueError("not a bool")
+    return stored
 
 
 #: The cached properties derived from the equations alone (not from parameter values).
@@ -534,6 +577,9 @@ def make_system(name, variables, equations, params=None, x0=None, dt=None, *, ki
                   lyapunov_T=None if lyapunov_T is None else parse_constant(
                       lyapunov_T, label=f"{label}: lyapunov_T"),
                   meta=meta)
-    sys_.exprs  # parse now: errors surface at definition time, not at first use
+    if not tapecache.lookup(sys_._definition_key):
+        # parse now: errors surface at definition time, not at first use (an entry in the
+        # cache is only ever written for equations that parsed and passed every check)
+        sys_.exprs
     return sys_
 

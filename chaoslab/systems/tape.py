@@ -11,18 +11,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy as sp
+from .lazy import sp
 
 __all__ = ["Tape", "build_tape", "UNARY", "BINARY"]
 
-#: One-argument operations and their sympy classes.
-UNARY = {
-    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
-    sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.exp: "exp",
-    sp.log: "log", sp.Abs: "abs", sp.sign: "sign",
+#: One-argument operations: sympy class name -> op name (:data:`UNARY`: keyed by the classes).
+_UNARY_NAMES = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos",
+    "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp",
+    "log": "log", "Abs": "abs", "sign": "sign",
 }
-#: Two-argument operations (beside add, mul, div, pow).
-BINARY = {sp.atan2: "atan2", sp.Mod: "mod", sp.Min: "min", sp.Max: "max"}
+#: Two-argument operations (beside add, mul, div, pow); :data:`BINARY` as for UNARY.
+_BINARY_NAMES = {"atan2": "atan2", "Mod": "mod", "Min": "min", "Max": "max"}
+
+
+def _op_table(name: str) -> dict:
+    """:data:`UNARY` or :data:`BINARY`, built on first use (this imports sympy, which
+    evaluating a tape does not need)."""
+    table = globals().get(name)
+    if table is None:
+        names = _UNARY_NAMES if name == "UNARY" else _BINARY_NAMES
+        table = {getattr(sp, cls): op for cls, op in names.items()}
+        globals()[name] = table
+    return table
+
+
+def __getattr__(name):
+    if name in ("UNARY", "BINARY"):
+        return _op_table(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -119,10 +136,10 @@ class _Builder:
             return self.emit("pow", self.ref(base), self.ref(ex))
         if isinstance(e, sp.Heaviside):
             return self.emit("heaviside", self.ref(e.args[0]))
-        for cls, name in UNARY.items():
+        for cls, name in _op_table("UNARY").items():
             if isinstance(e, cls):
                 return self.emit(name, self.ref(e.args[0]))
-        for cls, name in BINARY.items():
+        for cls, name in _op_table("BINARY").items():
             if isinstance(e, cls):
                 args = [self.ref(a) for a in e.args]
                 acc = args[0]

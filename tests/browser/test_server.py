@@ -81,7 +81,9 @@ def cold_server(tmp_path_factory):
     from .conftest import serve
 
     d = tmp_path_factory.mktemp("cold")
-    with serve(d / "serve.log", env={"CHAOSLAB_CACHE_DIR": str(d / "kernels")}) as served:
+    # no ahead-of-time compile either (chaoslab.app.warm.compile_ahead)
+    with serve(d / "serve.log", env={"CHAOSLAB_CACHE_DIR": str(d / "kernels"),
+                                     "CHAOSLAB_AHEAD_OF_TIME": "0"}) as served:
         served.log = d / "serve.log"
         yield served
 
