@@ -35,11 +35,46 @@ class ContinuationResult:
     values: np.ndarray
     fractions: list
     attractors: list
+    #: the names of the attractors' columns (the system's variables)
+    variables: tuple = None
 
     @property
     def ids(self) -> list:
         """Every attractor id that occurs, in order."""
         return sorted({k for f in self.fractions for k in f if k >= 0})
+
+    def orbit_points(self, variable=0, max_points: int = 200):
+        """The orbit diagram of the continuation, coexisting attractors included:
+        ``(p, x, id)``, three flat arrays with, for every value and every attractor found
+        there, up to ``max_points`` of the attractor's samples of ``variable`` (an index
+        or a name) and the attractor's id. For a map the samples are its iterates (the
+        classic orbit diagram); for a flow they are states on the attractor sampled in
+        time (its extent in ``variable``, not only the maxima of the peak-to-peak
+        diagram of :func:`~chaoslab.analysis.orbit_diagram`). Unlike
+        :func:`~chaoslab.analysis.orbit_diagram`, which follows one start (or one branch),
+        every attractor the starts reach shows, each with its own id.
+        """
+        max_points = check_int(max_points, "max_points", 1, 1_000_000)
+        dim = next((pts.shape[1] for att in self.attractors for pts in att.values()), None)
+        if isinstance(variable, str):
+            if self.variables is None or variable not in self.variables:
+                raise ValueError(f"variable: {variable!r} is not one of "
+                                 f"{list(self.variables or [])}")
+            j = self.variables.index(variable)
+        else:
+            j = check_int(variable, "variable", 0, max(0, (dim or 1) - 1))
+        ps, xs, ks = [], [], []
+        for v, att in zip(self.values, self.attractors):
+            for k, pts in sorted(att.items()):
+                col = pts[:, j]
+                if len(col) > max_points:
+                    col = col[np.linspace(0, len(col) - 1, max_points).astype(int)]
+                ps.append(np.full(len(col), v))
+                xs.append(col)
+                ks.append(np.full(len(col), k, dtype=int))
+        if not ps:
+            return np.empty(0), np.empty(0), np.empty(0, dtype=int)
+        return np.concatenate(ps), np.concatenate(xs), np.concatenate(ks)
 
     def fraction_table(self) -> np.ndarray:
         """``(len(values), len(ids))``: each attractor's basin fraction (0 where absent)."""
@@ -100,7 +135,7 @@ def continuation(system, parameter: str, values, *, n_starts: int = 200, box=Non
         attractors.append({mapping[k]: p for k, p in res.attractors.items()})
         previous = {mapping[k]: c for k, c in new.items()}
     return ContinuationResult(parameter=parameter, values=vals, fractions=fractions,
-                              attractors=attractors)
+                              attractors=attractors, variables=tuple(system.variables))
 
 
 # -------------------------------------------------------------- period doublings

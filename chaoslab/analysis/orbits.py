@@ -62,7 +62,10 @@ def orbit_diagram(system, parameter, values, *, transient=None, T=None, variable
 
     All parameter values run as one batch, each from ``x0``; with ``continuation=True``
     each value instead starts from the previous value's final state (follows one branch
-    through a hysteresis loop, as a slow sweep would).
+    through a hysteresis loop, as a slow sweep would). Where attractors coexist,
+    :func:`~chaoslab.analysis.continuation` finds them all from many starts and its
+    :meth:`~chaoslab.analysis.ContinuationResult.orbit_points` is the orbit diagram with
+    each attractor in its own colour (the app's Beyond Lyapunov tab draws it).
 
     Parameters
     ----------

@@ -247,10 +247,18 @@ class BeyondView(LazyView):
                                          cancel=lambda: job.cancelled)
 
         def show(res):
+            from bokeh.layouts import column
+
             table = res.fraction_table()
-            self._figure.object = plots.continuation_figure(
+            var = s.variables[0]
+            orbits = plots.continuation_orbit_figure(
+                *res.orbit_points(0), parameter=name, variable=var,
+                title=f"{s.name}: the attractors' {var} across {name}")
+            shares = plots.continuation_figure(
                 res.values, table, res.ids, parameter=name,
-                title=f"{s.name}: attractors across {name}")
+                title="Share of the starts on each attractor", height=260)
+            shares.x_range = orbits.x_range
+            self._figure.object = column(orbits, shares, sizing_mode="stretch_width")
             counts = [int(np.count_nonzero(row > 0)) for row in table]
             lost = [float(f.get(-1, 0.0)) for f in res.fractions]
             note = (f"{name} from {fmt(a)} to {fmt(b)} in {len(values)} steps, the same "

@@ -9,7 +9,8 @@ from bokeh.plotting import figure
 
 from .attractor import TOOLS
 
-__all__ = ["cobweb_figure", "basins_figure", "continuation_figure", "early_warning_figure",
+__all__ = ["cobweb_figure", "basins_figure", "continuation_figure",
+           "continuation_orbit_figure", "early_warning_figure",
            "recurrence_figure", "density_figure", "fixed_points_columns",
            "fixed_points_figure"]
 
@@ -80,6 +81,24 @@ def continuation_figure(values, fraction_table, ids, *, parameter="p", height=36
                 fill_alpha=0.8, legend_label=f"attractor {k}", name=f"continuation-{k}")
         base = top
     f.legend.location = "top_left"
+    return _finish(f)
+
+
+def continuation_orbit_figure(p, x, ids, *, parameter="p", variable="x", height=360,
+                              width=720, title="Attractors across the parameter"):
+    """The orbit diagram of a continuation: the points ``(p, x)`` of each attractor,
+    coloured by its id (from :meth:`chaoslab.analysis.ContinuationResult.orbit_points`),
+    so coexisting attractors show side by side in the colours of the fractions figure."""
+    p, x, ids = (np.asarray(a) for a in (p, x, ids))
+    f = figure(height=height, width=width, tools=TOOLS, title=title,
+               name="continuation-orbits", x_axis_label=parameter, y_axis_label=variable)
+    for k in np.unique(ids):
+        m = ids == k
+        f.scatter(p[m], x[m], size=2, alpha=0.5, color=BASIN_COLOURS[int(k) % len(BASIN_COLOURS)],
+                  legend_label=f"attractor {int(k)}", name=f"continuation-orbit-{int(k)}")
+    if f.legend:
+        f.legend.location = "top_left"
+        f.legend.click_policy = "hide"
     return _finish(f)
 
 

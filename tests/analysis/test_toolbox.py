@@ -352,3 +352,25 @@ def test_flow_periodic_orbits_by_shooting():
     assert r2.stable
     with pytest.raises(ValueError, match="section"):
         periodic_orbits("Lorenz", 2)
+
+
+def test_continuation_orbit_points_are_the_logistic_orbit_diagram():
+    """The orbit diagram of a continuation: below r = 3 the fixed point 1 - 1/r, above it
+    the period-2 orbit (r + 1 +- sqrt((r - 3)(r + 1))) / (2 r); one attractor id
+    throughout (the orbit doubles, it is not replaced)."""
+    from chaoslab.analysis import continuation
+
+    r = np.array([2.8, 2.9, 3.2, 3.3])
+    c = continuation("Logistic", "r", r, n_starts=100, box=[(0.05, 0.95)])
+    p, x, ids = c.orbit_points("x")
+    assert set(ids) == {0} and set(p) == set(r)
+    for v in r:
+        got = np.unique(np.round(x[p == v], 6))
+        if v < 3:
+            exact = [1 - 1 / v]
+        else:
+            d = np.sqrt((v - 3) * (v + 1))
+            exact = sorted([(v + 1 - d) / (2 * v), (v + 1 + d) / (2 * v)])
+        np.testing.assert_allclose(got, exact, atol=1e-5)
+    with pytest.raises(ValueError, match="variable"):
+        c.orbit_points("q")

@@ -57,13 +57,21 @@ def test_continuation_follows_the_two_lorenz_fixed_points():
     st.values = {**st.values, "rho": 15.0}
     v = BeyondView(state=st, mode="Continuation", parameter="rho")
     v.ramp_to = 20.0           # (a new system sets it to the parameter's maximum)
-    fig = _run(v)
+    orbits, fig = _run(v).children
     bands = [r for r in fig.renderers if (r.name or "").startswith("continuation-")]
     assert sorted(r.name for r in bands) == ["continuation-0", "continuation-1"]
     top = bands[-1].data_source.data["y2"]
     assert np.allclose(top, 1.0)                                 # nothing diverges
     low = bands[0].data_source.data["y2"]
     assert np.all((low > 0.3) & (low < 0.7)), low
+    # the orbit diagram of the continuation: each fixed point's x at every rho, in its
+    # own colour, at +-sqrt(beta (rho - 1)) (beta = 8/3)
+    for k in (0, 1):
+        d = orbits.select_one({"name": f"continuation-orbit-{k}"}).data_source.data
+        rho, x = np.asarray(d["x"]), np.asarray(d["y"])
+        assert len(rho) >= 25
+        exact = np.sqrt(8 / 3 * (rho - 1)) * (1 if np.median(x) > 0 else -1)
+        assert np.median(np.abs(x - exact)) < 0.05, (k, np.median(np.abs(x - exact)))
     note = v._note.object.replace("\\", "")
     assert "2 attractor(s) in all, at most 2 side by side" in note
     assert v._param_sel.widget.name == "Parameter" and v._to.visible and not v._noise.visible

@@ -291,7 +291,8 @@ def test_beyond_lyapunov_tab_draws_fixed_points_and_basins(page, server):
 
 def test_beyond_lyapunov_cobweb_early_warning_and_density(page, server):
     """The other pictures of the Beyond Lyapunov tab on a map: the logistic map's cobweb,
-    early warnings along a ramp of r, and the Henon map's density image."""
+    early warnings along a ramp of r, its continuation, and the Henon map's density
+    image."""
     errors = []
     open_app(page, server, query="?system=Logistic&r=2.5", errors=errors)
     click_tab(page, "Beyond Lyapunov")
@@ -307,6 +308,9 @@ def test_beyond_lyapunov_cobweb_early_warning_and_density(page, server):
     title = page.evaluate("""() => window.Bokeh.documents[0]
         .get_model_by_name('ew-variance').title.text""")
     assert "Kendall tau +" in title, title  # r from 2.5 up: the variance rises
+    # the continuation over the same range: the orbit diagram of the attractors found
+    page.get_by_role("button", name="Continuation").click()
+    page.wait_for_function(has_renderer, arg="continuation-orbit-0", timeout=120_000)
     page.locator("select").first.select_option("Henon")
     page.get_by_role("button", name="Density").click()
     page.wait_for_function(has_renderer, arg="density-image", timeout=120_000)
